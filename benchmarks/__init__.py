@@ -1,0 +1,1 @@
+"""Benchmark harness: metrics, aggregation and reporting for boneflare classifiers."""

@@ -1,0 +1,1 @@
+"""Subcommands of the ``boneflare`` command line, one module each."""

@@ -1,0 +1,46 @@
+"""Options shared by several subcommands."""
+
+from __future__ import annotations
+
+import argparse
+
+from simulator import Scenario, load_scenario
+
+
+def add_scenario_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--scenario`` and repeatable ``--set KEY=VALUE``."""
+    parser.add_argument(
+        "--scenario", default="paper", help="preset name or path of a .toml file (default: paper)"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter, e.g. --set ct.interval_days=84 (repeatable)",
+    )
+
+
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """Load and validate the scenario the options name."""
+    return load_scenario(args.scenario, args.overrides)
+
+
+def positive_int(text: str) -> int:
+    """Argparse type: an integer >= 1."""
+    value = non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """Argparse type: an integer >= 0 (underscores allowed, as in 1_000_000)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value

@@ -1,0 +1,131 @@
+"""``boneflare simulate``: simulate a cohort, print a summary, optionally write the tables."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from benchmarks.commands.common import (
+    add_scenario_options,
+    non_negative_int,
+    positive_int,
+    scenario_from_args,
+)
+from simulator import RunSpec, __version__, iter_chunks, simulate_patient
+from simulator.engine import ENGINES
+from simulator.engine.policy import BUILTIN_POLICIES
+from simulator.errors import BoneflareError
+from simulator.io import FORMATS, prepare_folder, write_cohort
+from simulator.scenarios import scenario_hash, scenario_to_dict
+from simulator.summary import cohort_summary, format_summary
+from simulator.tables import CohortTables
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``simulate`` subcommand."""
+    p = sub.add_parser("simulate", help="simulate a cohort and summarise or write its tables")
+    add_scenario_options(p)
+    p.add_argument(
+        "--patients", type=positive_int, default=10_000, help="cohort size (default 10000)"
+    )
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--engine",
+        choices=sorted(ENGINES),
+        default="batched",
+        help="batched (default, fast) or reference (one process per patient)",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="local worker processes (tables do not depend on it)",
+    )
+    p.add_argument("--out", default=None, help="folder to write the tables to")
+    p.add_argument("--format", choices=FORMATS, default="parquet", help="table file format")
+    p.add_argument("--force", action="store_true", help="replace the tables in an existing --out")
+    p.add_argument(
+        "--patient-id",
+        type=non_negative_int,
+        default=None,
+        help="regenerate this one patient alone",
+    )
+    p.add_argument(
+        "--policy",
+        choices=sorted(BUILTIN_POLICIES),
+        default=None,
+        help="decision policy called at every episode",
+    )
+    p.add_argument(
+        "--closed-loop", action="store_true", help="let the policy's calls change what happens next"
+    )
+    bar = p.add_mutually_exclusive_group()
+    bar.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_const",
+        const=True,
+        default=None,
+        help="always show a progress bar",
+    )
+    bar.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_const",
+        const=False,
+        help="never show a progress bar",
+    )
+    p.set_defaults(run=run)
+
+
+def _provenance(spec: RunSpec, n_patients: int, args: argparse.Namespace) -> dict:
+    return {
+        "package": "boneflare",
+        "version": __version__,
+        "seed": spec.seed,
+        "patients": n_patients,
+        "patient_id": args.patient_id,
+        "engine": spec.engine,
+        "policy": spec.policy.name if spec.policy else None,
+        "closed_loop": spec.closed_loop,
+        "scenario_hash": scenario_hash(spec.scenario),
+        "scenario": scenario_to_dict(spec.scenario),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Simulate as the options say; print a summary (in memory) or write the tables."""
+    scenario = scenario_from_args(args)
+    if args.closed_loop and args.policy is None:
+        raise BoneflareError("--closed-loop needs --policy")
+    policy = BUILTIN_POLICIES[args.policy]() if args.policy else None
+    spec = RunSpec(scenario, args.seed, args.engine, policy, args.closed_loop)
+    if args.out is not None:
+        prepare_folder(args.out, args.format, args.force)  # fail before any work
+    started = time.perf_counter()
+    if args.patient_id is not None:
+        chunks = [simulate_patient(spec, args.patient_id)]
+        n = 1
+    else:
+        chunks = iter_chunks(spec, args.patients, workers=args.workers, progress=args.progress)
+        n = args.patients
+    if args.out is not None:
+        rows = write_cohort(chunks, args.out, _provenance(spec, n, args), args.format, force=True)
+        seconds = time.perf_counter() - started
+        print(f"wrote {n:,} patients to {args.out} in {seconds:.1f} s")
+        for name, count in rows.items():
+            print(f"  {name}.{args.format}: {count:,} rows")
+        return 0
+    tables = CohortTables.concat(list(chunks))
+    seconds = time.perf_counter() - started
+    if args.patient_id is not None:
+        for name, frame in tables.items():
+            print(f"== {name}")
+            print(frame.to_string(index=False))
+        return 0
+    print(
+        f"scenario {scenario.name} ({scenario_hash(scenario)}), seed {spec.seed}, "
+        f"{spec.engine} engine: {n:,} patients in {seconds:.1f} s"
+    )
+    print(format_summary(cohort_summary(tables)))
+    return 0

@@ -1,0 +1,169 @@
+"""The paper's figures, computed from a simulated cohort's output tables.
+
+Every function reads the tables a user gets (``patients``, ``labs``, ``episodes``,
+``episode_truth``, ``truth``), never the simulator's internal state, so a figure
+means the same thing here as in any analysis of written tables.
+
+Definitions (targets.toml, Shi 2021):
+
+* best-response rates are over evaluable patients (best response not NE);
+* a *flare patient* has at least one episode whose truth is flare; its observed
+  onset is the day of its first flare episode;
+* the lab groups of Figure 1 are bone-metastatic patients with five-month labs:
+  *flare* (a flare patient), *progression* (best response PD) and *benefit* (CR/PR/SD
+  without flare);
+* *five-month labs*: a lab draw within ``WINDOW_DAYS`` of day 147 (cycle 8, about five
+  months); the % of baseline is taken at the draw nearest day 147;
+* a *transient ALP rise*: any draw on days 1-63 above the baseline value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulator.tables import CohortTables
+
+FIVE_MONTH_DAY = 147
+"""Day of the eighth cycle's draw (7 x 21), the paper's 'five months' (targets.toml)."""
+WINDOW_DAYS = 14
+"""A draw counts as the five-month draw if within this many days of day 147."""
+RISE_WINDOW = (1, 63)
+"""Days in which a draw above baseline is a transient rise (targets.toml [large_n.labs])."""
+GROUPS = ("flare", "benefit", "progression")
+
+
+def best_response_rates(tables: CohortTables) -> dict[str, float]:
+    """Objective response, stable and progressive disease rates among evaluable patients."""
+    best = tables.truth["best_response"]
+    best = best[best != "NE"]
+    n = len(best)
+    if n == 0:
+        return dict.fromkeys(
+            ("objective_response_rate", "stable_disease_rate", "progressive_disease_rate"), np.nan
+        )
+    return {
+        "objective_response_rate": float(best.isin(["CR", "PR"]).sum() / n),
+        "stable_disease_rate": float((best == "SD").sum() / n),
+        "progressive_disease_rate": float((best == "PD").sum() / n),
+    }
+
+
+def flare_onsets(tables: CohortTables) -> pd.Series:
+    """Observed onset day (first flare episode) of each flare patient, indexed by patient."""
+    labelled = tables.episodes.merge(tables.episode_truth, on="episode_id")
+    return labelled.loc[labelled["label"] == "flare"].groupby("patient_id")["day"].min()
+
+
+def flare_figures(tables: CohortTables) -> dict[str, float]:
+    """Flare incidence among bone-metastatic patients, onset timing, and who flares."""
+    patients = tables.patients.set_index("patient_id")
+    onsets = flare_onsets(tables)
+    bone_ids = patients.index[patients["bone_mets"].to_numpy()]
+    best = tables.truth.set_index("patient_id")["best_response"]
+    n_flare = len(onsets)
+    if n_flare == 0:
+        timing = dict.fromkeys(
+            (
+                "onset_median_days",
+                "fraction_onset_within_50_days",
+                "fraction_onset_after_180_days",
+                "fraction_flares_with_best_response_PD",
+                "fraction_flares_without_baseline_bone_mets",
+            ),
+            np.nan,
+        )
+    else:
+        timing = {
+            "onset_median_days": float(onsets.median()),
+            "fraction_onset_within_50_days": float((onsets <= 50).mean()),
+            "fraction_onset_after_180_days": float((onsets > 180).mean()),
+            "fraction_flares_with_best_response_PD": float(
+                (best.reindex(onsets.index) == "PD").mean()
+            ),
+            "fraction_flares_without_baseline_bone_mets": float(
+                (~patients.loc[onsets.index, "bone_mets"]).mean()
+            ),
+        }
+    incidence = onsets.index.isin(bone_ids).sum() / len(bone_ids) if len(bone_ids) else np.nan
+    return {"incidence_among_bone_mets": float(incidence), **timing}
+
+
+def lab_panel(tables: CohortTables, analyte: str) -> pd.DataFrame:
+    """Per bone-metastatic patient: baseline value, five-month value and % of baseline."""
+    labs = tables.labs
+    labs = labs[labs["analyte"] == analyte]
+    bone_ids = tables.patients.loc[tables.patients["bone_mets"], "patient_id"]
+    labs = labs[labs["patient_id"].isin(bone_ids)]
+    baseline = labs[labs["day"] == 0].set_index("patient_id")["value"]
+    near = labs.assign(gap=(labs["day"].astype(int) - FIVE_MONTH_DAY).abs())
+    near = near[near["gap"] <= WINDOW_DAYS].sort_values(["patient_id", "gap", "day"])
+    five = near.drop_duplicates("patient_id").set_index("patient_id")["value"]
+    panel = pd.DataFrame({"baseline": baseline.reindex(bone_ids.to_numpy())})
+    panel["five_month"] = five.reindex(panel.index)
+    panel["percent_of_baseline"] = 100.0 * panel["five_month"] / panel["baseline"]
+    return panel
+
+
+def lab_groups(tables: CohortTables) -> pd.Series:
+    """Figure 1 group (flare / benefit / progression) of each bone-metastatic patient."""
+    patients = tables.patients
+    bone_ids = patients.loc[patients["bone_mets"], "patient_id"].to_numpy()
+    best = tables.truth.set_index("patient_id")["best_response"].reindex(bone_ids)
+    flare = pd.Index(bone_ids).isin(flare_onsets(tables).index)
+    group = np.where(
+        flare,
+        "flare",
+        np.where(
+            best.isin(["CR", "PR", "SD"]), "benefit", np.where(best == "PD", "progression", "")
+        ),
+    )
+    return pd.Series(group, index=pd.Index(bone_ids, name="patient_id"), name="group")
+
+
+def lab_figures(tables: CohortTables) -> dict[str, float]:
+    """Median % of baseline at five months per group, transient rises, five-month coverage."""
+    groups = lab_groups(tables)
+    out: dict[str, float] = {}
+    alp = lab_panel(tables, "alp")
+    ca = lab_panel(tables, "calcium")
+    has_five = alp["five_month"].notna()
+    out["fraction_bone_mets_with_5_month_labs"] = float(has_five.mean()) if len(alp) else np.nan
+    for analyte, panel in (("alp", alp), ("calcium", ca)):
+        for group in GROUPS:
+            ids = groups.index[groups.to_numpy() == group]
+            values = panel.loc[ids, "percent_of_baseline"].dropna()
+            out[f"{analyte}_percent_of_baseline_day147_{group}"] = (
+                float(values.median()) if len(values) else np.nan
+            )
+    out["fraction_flare_with_transient_alp_rise"] = transient_rise_fraction(tables)
+    return out
+
+
+def transient_rise_fraction(tables: CohortTables) -> float:
+    """Share of flare patients with an ALP draw on days 1-63 above their baseline."""
+    onsets = flare_onsets(tables)
+    labs = tables.labs
+    labs = labs[(labs["analyte"] == "alp") & labs["patient_id"].isin(onsets.index)]
+    if labs.empty:
+        return np.nan
+    baseline = labs[labs["day"] == 0].set_index("patient_id")["value"]
+    early = labs[(labs["day"] >= RISE_WINDOW[0]) & (labs["day"] <= RISE_WINDOW[1])]
+    above = early["value"].to_numpy() > baseline.reindex(early["patient_id"]).to_numpy()
+    risen = early.loc[above, "patient_id"].unique()
+    seen = early["patient_id"].unique()
+    return float(np.isin(seen, risen).mean()) if len(seen) else np.nan
+
+
+def all_figures(tables: CohortTables) -> dict[str, float]:
+    """Every [large_n] figure of targets.toml, keyed ``section.name``."""
+    figures = {f"best_response.{k}": v for k, v in best_response_rates(tables).items()}
+    figures.update({f"flare.{k}": v for k, v in flare_figures(tables).items()})
+    labs = lab_figures(tables)
+    for key, value in labs.items():
+        if key.startswith(("alp_percent", "calcium_percent")):
+            section, _, group = key.rpartition("_")
+            figures[f"{section}.{group}"] = value
+        else:
+            figures[f"labs.{key}"] = value
+    return figures

@@ -1,0 +1,132 @@
+"""The random numbers of a cohort, laid out so that any patient can be regenerated alone.
+
+Randomness is drawn per fixed-size *draw block* of consecutive patients, from a
+generator seeded by ``SeedSequence(seed, spawn_key=(DRAW_STREAM, block))``. Every
+patient gets the same fixed set of standard uniforms and normals whatever happens to
+it; the model turns them into values by inverse transforms. Hence:
+
+* one seed gives the same numbers whatever the chunking, worker count or executor;
+* the first N patients of a larger cohort are the N patients of a smaller one;
+* a parameter change moves values smoothly (common random numbers for calibration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from simulator.scenarios.schema import Scenario
+
+DRAW_BLOCK = 4096
+"""Patients per draw block (the unit of random streams; not a tuning knob)."""
+
+DRAW_STREAM = 0
+"""First element of the spawn key of the per-block streams."""
+
+# Columns of ``Draws.base_u`` (standard uniforms, one row per patient).
+U_SEX, U_STAGE, U_EGFR, U_ARM, U_BONE, U_CHARACTER, U_NONRESPONDER, U_FLARE, U_DROPOUT, U_AGE = (
+    range(10)
+)
+N_BASE_U = 10
+
+# Columns of ``Draws.base_z`` (standard normals, one row per patient).
+(
+    Z_SLD0,
+    Z_DECAY,
+    Z_GROWTH,
+    Z_BONE_DECAY,
+    Z_BONE_GROWTH,
+    Z_NEW_SOFT,
+    Z_NEW_BONE,
+    Z_ONSET,
+    Z_DURATION,
+    Z_ALP_NORMAL,
+    Z_ALP_EXCESS,
+    Z_CA_SET,
+) = range(12)
+N_BASE_Z = 12
+
+# Last axis of ``Draws.lab_z`` / ``Draws.lab_u`` and ``Draws.ct_u``.
+LAB_Z_ALP, LAB_Z_CA = 0, 1
+LAB_U_DELAY, LAB_U_MISSED = 0, 1
+CT_U_JITTER, CT_U_DETECT, CT_U_LOOK = 0, 1, 2
+
+
+def lab_slots(scenario: Scenario) -> int:
+    """Return the most lab draws a patient can have within the horizon (day 0 included)."""
+    return scenario.horizon_days // scenario.labs.interval_days + 1
+
+
+def ct_slots(scenario: Scenario) -> int:
+    """Return the most CT scans a patient can have within the horizon (baseline included)."""
+    return (scenario.horizon_days - scenario.ct.jitter_min_days) // scenario.ct.interval_days + 1
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Standard uniforms and normals for a range of patients (first axis: patient).
+
+    Attributes
+    ----------
+    base_u, base_z : ndarray, shape (n, N_BASE_U) and (n, N_BASE_Z)
+        Baseline and latent draws (columns named by the ``U_*`` / ``Z_*`` constants).
+    lab_z, lab_u : ndarray, shape (n, lab_slots, 2)
+        Per lab draw: assay noise (ALP, calcium); cycle delay and missed-draw uniforms.
+    ct_z : ndarray, shape (n, ct_slots)
+        Per CT: reader error of the measured sum of diameters.
+    ct_u : ndarray, shape (n, ct_slots, 3)
+        Per CT: scheduling jitter, detection and lesion-look uniforms.
+
+    """
+
+    base_u: np.ndarray
+    base_z: np.ndarray
+    lab_z: np.ndarray
+    lab_u: np.ndarray
+    ct_z: np.ndarray
+    ct_u: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of patients."""
+        return self.base_u.shape[0]
+
+    def take(self, rows: np.ndarray | slice) -> Draws:
+        """Return the draws of a subset of patients (rows of this object)."""
+        return Draws(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    @staticmethod
+    def concat(parts: list[Draws]) -> Draws:
+        """Stack the draws of consecutive patient ranges."""
+        if len(parts) == 1:
+            return parts[0]
+        return Draws(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Draws)}
+        )
+
+
+def draw_block(seed: int, block: int, scenario: Scenario) -> Draws:
+    """Return the draws of one full draw block of ``DRAW_BLOCK`` patients."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(DRAW_STREAM, block))
+    rng = np.random.Generator(np.random.PCG64(sequence))
+    n, k_lab, k_ct = DRAW_BLOCK, lab_slots(scenario), ct_slots(scenario)
+    return Draws(
+        base_u=rng.random((n, N_BASE_U)),
+        base_z=rng.standard_normal((n, N_BASE_Z)),
+        lab_z=rng.standard_normal((n, k_lab, 2)),
+        lab_u=rng.random((n, k_lab, 2)),
+        ct_z=rng.standard_normal((n, k_ct)),
+        ct_u=rng.random((n, k_ct, 3)),
+    )
+
+
+def draws_for_range(seed: int, start: int, stop: int, scenario: Scenario) -> Draws:
+    """Return the draws of patients ``start`` (inclusive) to ``stop`` (exclusive)."""
+    if stop <= start:
+        raise ValueError(f"empty patient range [{start}, {stop})")
+    first, last = start // DRAW_BLOCK, (stop - 1) // DRAW_BLOCK
+    parts = [draw_block(seed, b, scenario) for b in range(first, last + 1)]
+    whole = Draws.concat(parts)
+    offset = first * DRAW_BLOCK
+    return whole.take(slice(start - offset, stop - offset))

@@ -1,0 +1,163 @@
+"""The state of follow-up for a set of patients, and the two kinds of visit.
+
+:class:`FollowUp` holds what has been observed so far (the record) and the little
+state the clinic keeps (RECIST baseline and nadir, whether treatment was stopped).
+:meth:`FollowUp.lab_visit` and :meth:`FollowUp.ct_visit` are the only places where
+time moves the model forward; both engines call them, for one patient or many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator import observation as O
+from simulator.engine.policy import ACTION_STOP, DecisionPolicy
+from simulator.schedule import Schedule
+
+NOT_STOPPED = -1
+"""``stop_day`` of a patient whose treatment was never stopped."""
+
+
+@dataclass
+class Record:
+    """Observed values so far, in (patient row, visit slot) matrices."""
+
+    lab_done: np.ndarray  # bool (n, lab_slots): a value was measured
+    alp: np.ndarray  # float (n, lab_slots)
+    calcium: np.ndarray  # float (n, lab_slots)
+    scan_done: np.ndarray  # bool (n, ct_slots)
+    sld: np.ndarray  # float (n, ct_slots), mm
+    recist: np.ndarray  # int8 (n, ct_slots)
+    bone: np.ndarray  # int8 (n, ct_slots)
+    look: np.ndarray  # int8 (n, ct_slots)
+    new_lesion: np.ndarray  # bool (n, ct_slots)
+    label: np.ndarray  # int8 (n, ct_slots): episode truth, -1 where no episode
+
+    @staticmethod
+    def empty(n: int, lab_slots: int, ct_slots: int) -> Record:
+        """Return a record in which nothing has been observed yet."""
+        return Record(
+            lab_done=np.zeros((n, lab_slots), dtype=bool),
+            alp=np.full((n, lab_slots), np.nan),
+            calcium=np.full((n, lab_slots), np.nan),
+            scan_done=np.zeros((n, ct_slots), dtype=bool),
+            sld=np.full((n, ct_slots), np.nan),
+            recist=np.zeros((n, ct_slots), dtype=np.int8),
+            bone=np.zeros((n, ct_slots), dtype=np.int8),
+            look=np.zeros((n, ct_slots), dtype=np.int8),
+            new_lesion=np.zeros((n, ct_slots), dtype=bool),
+            label=np.full((n, ct_slots), -1, dtype=np.int8),
+        )
+
+
+@dataclass
+class DecisionLog:
+    """Calls a decision policy made, one entry per episode (concatenated at the end)."""
+
+    rows: list[np.ndarray] = field(default_factory=list)
+    slots: list[np.ndarray] = field(default_factory=list)
+    p_flare: list[np.ndarray] = field(default_factory=list)
+    action: list[np.ndarray] = field(default_factory=list)
+
+
+@dataclass
+class FollowUp:
+    """Follow-up of a set of patients under one scenario, with an optional policy.
+
+    Parameters
+    ----------
+    patients : Patients
+        Baseline, latent truth and draws.
+    schedule : Schedule
+        Planned visits.
+    policy : DecisionPolicy or None
+        Called at every episode with the observed histories of the patients concerned.
+    closed_loop : bool
+        Whether the policy's calls change what happens next (a stop ends first-line
+        follow-up); in open loop they are only recorded.
+
+    """
+
+    patients: O.Patients
+    schedule: Schedule
+    policy: DecisionPolicy | None = None
+    closed_loop: bool = False
+    record: Record = field(init=False)
+    baseline_sum: np.ndarray = field(init=False)
+    nadir: np.ndarray = field(init=False)
+    stop_day: np.ndarray = field(init=False)
+    decisions: DecisionLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = self.patients.baseline.n
+        self.record = Record.empty(n, self.schedule.lab_day.shape[1], self.schedule.ct_day.shape[1])
+        self.baseline_sum = np.full(n, np.nan)
+        self.nadir = np.full(n, np.nan)
+        self.stop_day = np.full(n, NOT_STOPPED, dtype=np.int64)
+        self.decisions = DecisionLog()
+
+    def _present(self, rows: np.ndarray, day: int) -> np.ndarray:
+        """Which of the rows still come to visits on this day."""
+        return (day < self.patients.latent.dropout_day[rows]) & (self.stop_day[rows] == NOT_STOPPED)
+
+    def lab_visit(self, rows: np.ndarray, slots: np.ndarray, day: int) -> None:
+        """Draw blood from the patients due on this day (missed draws give no value)."""
+        keep = self._present(rows, day) & ~self.schedule.lab_missed[rows, slots]
+        rows, slots = rows[keep], slots[keep]
+        if rows.size == 0:
+            return
+        alp, calcium = O.measure_labs(self.patients, rows, slots, day)
+        rec = self.record
+        rec.lab_done[rows, slots] = True
+        rec.alp[rows, slots] = alp
+        rec.calcium[rows, slots] = calcium
+
+    def ct_visit(self, rows: np.ndarray, slots: np.ndarray, day: int) -> None:
+        """Scan the patients due on this day; 'worse' bone readings open episodes."""
+        keep = self._present(rows, day)
+        rows, slots = rows[keep], slots[keep]
+        if rows.size == 0:
+            return
+        reading = O.read_ct(self.patients, rows, slots, day)
+        rec = self.record
+        at_baseline = slots == 0
+        base_rows = rows[at_baseline]
+        self.baseline_sum[base_rows] = reading.sld_mm[at_baseline]
+        self.nadir[base_rows] = reading.sld_mm[at_baseline]
+        response = O.recist_response(
+            reading.sld_mm, reading.new_lesion, self.baseline_sum[rows], self.nadir[rows]
+        )
+        response[at_baseline] = O.R_BASELINE
+        bone = reading.bone.copy()
+        bone[at_baseline] = np.where(
+            self.patients.baseline.bone_mets[base_rows], O.B_BASELINE, O.B_NONE
+        )
+        label = np.where(at_baseline, -1, reading.label).astype(np.int8)
+        bone[at_baseline & (reading.bone == O.B_WORSE)] = O.B_BASELINE
+        self.nadir[rows] = np.fmin(self.nadir[rows], reading.sld_mm)
+        rec.scan_done[rows, slots] = True
+        rec.sld[rows, slots] = reading.sld_mm
+        rec.recist[rows, slots] = response
+        rec.bone[rows, slots] = bone
+        rec.look[rows, slots] = reading.look
+        rec.new_lesion[rows, slots] = reading.new_lesion
+        rec.label[rows, slots] = label
+        opened = label >= 0
+        if self.policy is not None and opened.any():
+            self._decide(rows[opened], slots[opened], day)
+
+    def _decide(self, rows: np.ndarray, slots: np.ndarray, day: int) -> None:
+        from simulator.engine.history import observed_batch  # local: only with a policy
+
+        batch = observed_batch(self, rows, slots, day)
+        decision = self.policy.decide(batch)
+        log = self.decisions
+        log.rows.append(rows)
+        log.slots.append(slots)
+        log.p_flare.append(np.asarray(decision.p_flare, dtype=float))
+        log.action.append(np.asarray(decision.action, dtype=np.int8))
+        if self.closed_loop:
+            stop = decision.action == ACTION_STOP
+            self.stop_day[rows[stop]] = day

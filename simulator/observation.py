@@ -1,0 +1,188 @@
+"""What a visit measures: lab values and CT readings from the hidden state (MODEL.md 3-5).
+
+These are the model functions both engines call. Each takes a set of patient rows
+and one day and works elementwise, so calling it for one patient or for a thousand
+gives the same numbers: the engines differ only in how they order the calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator import draws as D
+from simulator import kinetics as K
+from simulator.cohort import BLASTIC, LYTIC, Baseline
+from simulator.latent import Latent
+from simulator.scenarios.schema import Scenario
+
+# RECIST visit response codes (scans.recist_response).
+R_BASELINE, R_CR, R_PR, R_SD, R_PD = range(5)
+RESPONSE_NAMES = ("baseline", "CR", "PR", "SD", "PD")
+# Bone-window reading codes (scans.bone_reading).
+B_NONE, B_BASELINE, B_STABLE, B_BETTER, B_WORSE = range(5)
+BONE_NAMES = ("none", "baseline", "stable", "better", "worse")
+# Lesion look codes (scans.lesion_look).
+L_NONE, L_LYTIC, L_SCLEROTIC, L_MIXED = range(4)
+LOOK_NAMES = ("none", "lytic", "sclerotic", "mixed")
+# Episode truth codes.
+FLARE, PROGRESSION = 0, 1
+LABEL_NAMES = ("flare", "progression")
+
+RECIST_PR_FRACTION = 0.70
+"""RECIST 1.1: partial response is a fall of at least 30% from baseline (Eisenhauer 2009)."""
+RECIST_PD_FRACTION = 1.20
+"""RECIST 1.1: progression is at least 20% over the nadir ..."""
+RECIST_PD_MM = 5.0
+"""... and at least 5 mm over it (Eisenhauer 2009)."""
+
+
+def _lognormal_sd(*cvs: float) -> float:
+    """Log-scale SD of independent multiplicative errors with the given CVs."""
+    return float(np.sqrt(sum(np.log1p(cv * cv) for cv in cvs)))
+
+
+@dataclass(frozen=True)
+class Patients:
+    """Everything fixed about a set of patients before follow-up starts."""
+
+    scenario: Scenario
+    baseline: Baseline
+    latent: Latent
+    draws: D.Draws
+
+
+def bone_burden(p: Patients, rows: np.ndarray, day: float) -> np.ndarray:
+    """Bone tumour burden B(t) relative to baseline (1 at day 0)."""
+    lat = p.latent
+    return K.stein_fojo(lat.bone_decay[rows], lat.bone_growth[rows], day)
+
+
+def healing(p: Patients, rows: np.ndarray, day: float) -> np.ndarray:
+    """Healing activity H(t) in [0, 1] (0 without a flare)."""
+    lat = p.latent
+    return K.healing_activity(day, lat.flare_onset[rows], lat.flare_duration[rows])
+
+
+def true_alp(p: Patients, rows: np.ndarray, day: float) -> np.ndarray:
+    """Serum ALP without noise: normal level + bone excess x B + healing surge x H (U/L)."""
+    lat, scenario = p.latent, p.scenario
+    value = (
+        lat.alp_normal[rows]
+        + lat.alp_bone_excess[rows] * bone_burden(p, rows, day)
+        + lat.alp_surge[rows] * healing(p, rows, day)
+    )
+    # A new bone lesion in a patient without baseline bone metastases adds a rising excess.
+    days_since_new = np.maximum(0.0, day - lat.new_bone_lesion_day[rows])
+    no_mets = ~p.baseline.bone_mets[rows]
+    return value + no_mets * scenario.alp.new_lesion_u_per_l_per_day * days_since_new
+
+
+def true_calcium(p: Patients, rows: np.ndarray, day: float) -> np.ndarray:
+    """Serum calcium without noise: set point + a small bone-burden term (mmol/L)."""
+    lat = p.latent
+    change = np.where(p.baseline.bone_mets[rows], bone_burden(p, rows, day) - 1.0, 0.0)
+    return np.maximum(
+        lat.calcium_set_point[rows] + p.scenario.calcium.bone_coef_mmol_per_l * change, 0.5
+    )
+
+
+def measure_labs(
+    p: Patients, rows: np.ndarray, slots: np.ndarray, day: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return measured ALP (U/L, whole) and calcium (mmol/L, 2 decimals) as reported.
+
+    Noise is multiplicative: within-subject biological and analytical CVs combined
+    (the analytical part scaled by ``labs.noise``).
+    """
+    s = p.scenario
+    z = p.draws.lab_z[rows, slots]
+    sd_alp = _lognormal_sd(s.alp.within_cv, s.alp.analytical_cv * s.labs.noise)
+    sd_ca = _lognormal_sd(s.calcium.within_cv, s.calcium.analytical_cv * s.labs.noise)
+    alp = true_alp(p, rows, day) * np.exp(sd_alp * z[:, D.LAB_Z_ALP])
+    ca = true_calcium(p, rows, day) * np.exp(sd_ca * z[:, D.LAB_Z_CA])
+    return np.maximum(np.round(alp), 1.0), np.maximum(np.round(ca, 2), 0.01)
+
+
+@dataclass(frozen=True)
+class CtReading:
+    """What one CT shows for a set of patients (arrays aligned with the rows)."""
+
+    sld_mm: np.ndarray  # measured sum of target diameters, whole mm (0: all vanished)
+    new_lesion: np.ndarray  # bool: unequivocal new soft-tissue lesion
+    bone: np.ndarray  # int8 bone reading code
+    look: np.ndarray  # int8 lesion look code
+    label: np.ndarray  # int8 truth of a 'worse' reading (FLARE / PROGRESSION), -1 otherwise
+
+
+def read_ct(p: Patients, rows: np.ndarray, slots: np.ndarray, day: float) -> CtReading:
+    """Read a CT: measured soft-tissue sum, new lesion, bone window and lesion look.
+
+    A bone reading is 'worse' when present bone progression is seen (chance
+    ``bone.ct_sensitivity_progression``) or, failing that, when visible healing
+    activity is seen (chance ``flare.ct_sensitivity``); progression wins where both are
+    present. Other readings of a patient with bone lesions are 'better' (burden below
+    ``bone.better_below``) or 'stable'; without any known bone lesion, 'none'.
+    """
+    s, lat, base = p.scenario, p.latent, p.baseline
+    n = rows.shape[0]
+    true_sld = base.sld0[rows] * K.stein_fojo(lat.decay[rows], lat.growth[rows], day)
+    measured = np.round(true_sld * np.exp(s.ct.sld_cv * p.draws.ct_z[rows, slots]))
+    measured = np.where(true_sld < s.soft_tissue.cr_below_mm, 0.0, np.maximum(measured, 1.0))
+    new_lesion = day >= lat.new_lesion_day[rows]
+
+    u = p.draws.ct_u[rows, slots]
+    u_detect, u_look = u[:, D.CT_U_DETECT], u[:, D.CT_U_LOOK]
+    bone_mets = base.bone_mets[rows]
+    progressing = day >= lat.bone_event_day[rows]
+    worse_progression = progressing & (u_detect < s.bone.ct_sensitivity_progression)
+    visible = lat.flare[rows] & (healing(p, rows, day) >= s.flare.visible_above) & ~progressing
+    worse_flare = visible & (u_detect < s.flare.ct_sensitivity)
+    worse = worse_progression | worse_flare
+
+    burden = bone_burden(p, rows, day)
+    bone = np.full(n, B_NONE, dtype=np.int8)
+    bone[bone_mets] = B_STABLE
+    bone[bone_mets & (burden < s.bone.better_below)] = B_BETTER
+    bone[worse] = B_WORSE
+
+    character = base.character[rows]
+    look = np.where(
+        character == LYTIC, L_LYTIC, np.where(character == BLASTIC, L_SCLEROTIC, L_MIXED)
+    ).astype(np.int8)
+    look[~bone_mets] = L_NONE
+    flare_look = np.where(u_look < s.flare.sclerotic_look, L_SCLEROTIC, L_MIXED)
+    b = s.bone
+    progression_look = np.where(
+        u_look < b.progression_lytic,
+        L_LYTIC,
+        np.where(u_look < b.progression_lytic + b.progression_sclerotic, L_SCLEROTIC, L_MIXED),
+    )
+    look = np.where(worse_flare, flare_look, look)
+    look = np.where(worse_progression, progression_look, look).astype(np.int8)
+
+    label = np.full(n, -1, dtype=np.int8)
+    label[worse_flare] = FLARE
+    label[worse_progression] = PROGRESSION
+    return CtReading(measured, new_lesion, bone, look, label)
+
+
+def recist_response(
+    measured: np.ndarray, new_lesion: np.ndarray, baseline_sum: np.ndarray, nadir: np.ndarray
+) -> np.ndarray:
+    """RECIST 1.1 visit response from measured sums (soft tissue and new lesions).
+
+    PD: a new lesion, or a sum >= 120% of the nadir and >= nadir + 5 mm; CR: every target
+    lesion gone; PR: a sum <= 70% of baseline; otherwise SD (Eisenhauer 2009). The bone
+    window is reported apart (``bone_reading``): telling what a 'worse' bone reading
+    means is the question this package studies.
+    """
+    pd_ = new_lesion | (
+        (measured >= RECIST_PD_FRACTION * nadir) & (measured - nadir >= RECIST_PD_MM)
+    )
+    out = np.full(measured.shape, R_SD, dtype=np.int8)
+    out[measured <= RECIST_PR_FRACTION * baseline_sum] = R_PR
+    out[measured == 0.0] = R_CR
+    out[pd_] = R_PD
+    return out

@@ -1,0 +1,231 @@
+"""Simulating cohorts: chunks of patients, worker processes, streaming, single patients.
+
+A cohort is cut into chunks of consecutive patients. A chunk is simulated from its
+draws alone (see :mod:`simulator.draws`), so the tables of a cohort do not depend on
+the chunk size, the number of workers or the executor; chunks are returned in order.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from simulator.cohort import make_baseline
+from simulator.draws import DRAW_BLOCK, draws_for_range
+from simulator.engine import ENGINES, DecisionPolicy, FollowUp
+from simulator.errors import BoneflareError
+from simulator.latent import make_latent
+from simulator.observation import Patients
+from simulator.scenarios.schema import Scenario
+from simulator.schedule import make_schedule
+from simulator.tables import CohortTables, cohort_tables
+
+CHUNK_SIZE = 16 * DRAW_BLOCK
+"""Patients per chunk of work (65,536): large enough to amortise per-event overhead,
+small enough to keep a chunk's arrays near 100 MB."""
+
+MAX_PATIENTS = 2**40
+"""Largest cohort (episode ids, ``patient_id * 1024 + scan``, must fit in int64)."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to simulate, apart from which patients.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    seed : int
+        Non-negative integer; one seed gives identical tables.
+    engine : str
+        ``"batched"`` (default, fast) or ``"reference"`` (one process per patient).
+    policy : DecisionPolicy or None
+        Called at each episode; its calls are recorded in ``decisions``.
+    closed_loop : bool
+        Whether the policy's calls change what happens next.
+
+    """
+
+    scenario: Scenario
+    seed: int = 0
+    engine: str = "batched"
+    policy: DecisionPolicy | None = None
+    closed_loop: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise BoneflareError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if self.engine not in ENGINES:
+            raise BoneflareError(f"unknown engine {self.engine!r}: known are {', '.join(ENGINES)}")
+        if self.closed_loop and self.policy is None:
+            raise BoneflareError("closed loop needs a decision policy")
+
+
+def simulate_range(spec: RunSpec, start: int, stop: int) -> CohortTables:
+    """Simulate patients ``start`` (inclusive) to ``stop`` (exclusive) and return their tables."""
+    scenario = spec.scenario
+    draws = draws_for_range(spec.seed, start, stop, scenario)
+    baseline = make_baseline(scenario, spec.seed, start, draws)
+    patients = Patients(scenario, baseline, make_latent(scenario, baseline, draws), draws)
+    followup = FollowUp(patients, make_schedule(scenario, draws), spec.policy, spec.closed_loop)
+    ENGINES[spec.engine](followup)
+    return cohort_tables(followup)
+
+
+def simulate_patient(spec: RunSpec, patient_id: int) -> CohortTables:
+    """Regenerate one patient alone: the same rows as in any cohort that contains it."""
+    if patient_id < 0 or patient_id >= MAX_PATIENTS:
+        raise BoneflareError(f"patient id must be from 0 to {MAX_PATIENTS - 1}, got {patient_id}")
+    return simulate_range(spec, patient_id, patient_id + 1)
+
+
+def _chunks(n_patients: int, chunk_size: int) -> list[tuple[int, int]]:
+    return [(lo, min(lo + chunk_size, n_patients)) for lo in range(0, n_patients, chunk_size)]
+
+
+def _validate_size(n_patients: int, workers: int, chunk_size: int) -> None:
+    if isinstance(n_patients, bool) or not isinstance(n_patients, int) or n_patients < 1:
+        raise BoneflareError(f"patients must be a positive integer, got {n_patients!r}")
+    if n_patients > MAX_PATIENTS:
+        raise BoneflareError(f"patients must be at most {MAX_PATIENTS}, got {n_patients}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise BoneflareError(f"workers must be a positive integer, got {workers!r}")
+    if chunk_size < 1:
+        raise BoneflareError(f"chunk size must be positive, got {chunk_size}")
+
+
+def _process_pool(workers: int) -> cf.Executor:
+    """A local process pool; ``fork`` where the platform has it.
+
+    ``fork`` starts workers fast and works from scripts without a ``__main__`` guard;
+    the parent holds no threads of ours when it forks (the progress bar's monitor
+    thread is disabled).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def iter_chunks(
+    spec: RunSpec,
+    n_patients: int,
+    *,
+    workers: int = 1,
+    chunk_size: int = CHUNK_SIZE,
+    executor: cf.Executor | None = None,
+    progress: bool | None = None,
+) -> Iterator[CohortTables]:
+    """Yield the tables of consecutive chunks of a cohort, in patient order.
+
+    Parameters
+    ----------
+    spec : RunSpec
+        What to simulate.
+    n_patients : int
+        Cohort size (patients ``0 .. n_patients - 1``).
+    workers : int
+        Worker processes of a local pool (1: in this process).
+    chunk_size : int
+        Patients per chunk; changes memory and speed, never the tables.
+    executor : concurrent.futures.Executor, optional
+        Run chunks there instead (e.g. a Dask ``Client.get_executor()``).
+    progress : bool or None
+        Show a progress bar; ``None``: only when standard error is a terminal.
+
+    """
+    _validate_size(n_patients, workers, chunk_size)
+    chunks = _chunks(n_patients, chunk_size)
+    bar = _progress_bar(n_patients, progress)
+    try:
+        if executor is None and workers == 1:
+            for lo, hi in chunks:
+                tables = simulate_range(spec, lo, hi)
+                bar(hi - lo)
+                yield tables
+            return
+        own = executor is None
+        pool = _process_pool(workers) if own else executor
+        try:
+            window = 2 * max(workers, 2)
+            pending: deque = deque()
+            queue = iter(chunks)
+            for lo, hi in queue:
+                pending.append((hi - lo, pool.submit(simulate_range, spec, lo, hi)))
+                if len(pending) >= window:
+                    break
+            while pending:
+                size, future = pending.popleft()
+                tables = future.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append((nxt[1] - nxt[0], pool.submit(simulate_range, spec, *nxt)))
+                bar(size)
+                yield tables
+        finally:
+            if own:
+                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        bar(None)
+
+
+def simulate(
+    scenario: Scenario,
+    n_patients: int,
+    seed: int = 0,
+    *,
+    engine: str = "batched",
+    policy: DecisionPolicy | None = None,
+    closed_loop: bool = False,
+    workers: int = 1,
+    chunk_size: int = CHUNK_SIZE,
+    executor: cf.Executor | None = None,
+    progress: bool | None = None,
+) -> CohortTables:
+    """Simulate a cohort held in memory and return its tables.
+
+    Examples
+    --------
+    >>> from simulator import load_scenario, simulate
+    >>> tables = simulate(load_scenario("paper"), 1000, seed=7)
+    >>> len(tables.patients)
+    1000
+
+    """
+    spec = RunSpec(scenario, seed, engine, policy, closed_loop)
+    parts = list(
+        iter_chunks(
+            spec,
+            n_patients,
+            workers=workers,
+            chunk_size=chunk_size,
+            executor=executor,
+            progress=progress,
+        )
+    )
+    return CohortTables.concat(parts)
+
+
+def _progress_bar(total: int, enabled: bool | None) -> Callable[[int | None], None]:
+    """Return an ``update(n)`` callable (``update(None)`` closes) for a tqdm bar or a no-op."""
+    if enabled is None:
+        enabled = sys.stderr.isatty() and not os.environ.get("CI")
+    if not enabled:
+        return lambda n: None
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread: worker processes may be forked
+    bar = tqdm(total=total, unit="patient", unit_scale=True, file=sys.stderr, leave=False)
+
+    def update(n: int | None) -> None:
+        if n is None:
+            bar.close()
+        else:
+            bar.update(n)
+
+    return update

@@ -1,0 +1,142 @@
+"""Column dtypes, units and meanings of every output table (docs/tables.md is built from it).
+
+Reading tables back (Parquet or CSV) restores exactly these dtypes, so a written cohort
+reads back equal to the one in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from simulator import observation as O
+from simulator.engine.policy import ACTION_NAMES
+from simulator.scenarios.schema import ARMS
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: pandas dtype (or categories), unit and meaning."""
+
+    dtype: str | tuple[str, ...]
+    unit: str
+    doc: str
+
+    def pandas_dtype(self):
+        """The pandas dtype (a CategoricalDtype for a tuple of categories)."""
+        if isinstance(self.dtype, tuple):
+            return pd.CategoricalDtype(list(self.dtype))
+        return self.dtype
+
+
+ID = Column("int64", "", "patient identifier, 0 .. N-1")
+DAY = Column("int16", "day", "days since the first dose (day 0)")
+EPISODE = Column("int64", "", "episode identifier: patient_id * 1024 + scan_index")
+
+TABLES: dict[str, dict[str, Column]] = {
+    "patients": {
+        "patient_id": ID,
+        "sex": Column(("F", "M"), "", "sex"),
+        "age": Column("int16", "year", "age at the first dose, whole years"),
+        "stage": Column(("IIIB", "IV"), "", "stage at diagnosis"),
+        "egfr_positive": Column("bool", "", "EGFR-sensitising mutation"),
+        "arm": Column(ARMS, "", "first-line treatment arm"),
+        "bone_mets": Column("bool", "", "bone metastases at baseline"),
+        "bone_lesion_character": Column(
+            ("none", "lytic", "blastic", "mixed"), "", "look of the baseline bone lesions"
+        ),
+    },
+    "labs": {
+        "patient_id": ID,
+        "day": DAY,
+        "analyte": Column(("alp", "calcium"), "", "serum alkaline phosphatase or calcium"),
+        "value": Column(
+            "float64",
+            "see unit",
+            "measured value as reported (ALP whole U/L, calcium to 0.01 mmol/L)",
+        ),
+        "unit": Column(("U/L", "mmol/L"), "", "unit of the value"),
+    },
+    "scans": {
+        "patient_id": ID,
+        "day": DAY,
+        "scan_index": Column("int16", "", "0 at baseline, then 1, 2, ... per planned CT"),
+        "sld_mm": Column("float64", "mm", "measured sum of target-lesion diameters (0: all gone)"),
+        "recist_response": Column(
+            O.RESPONSE_NAMES,
+            "",
+            "RECIST 1.1 visit response from target lesions and new soft-tissue lesions",
+        ),
+        "bone_reading": Column(O.BONE_NAMES, "", "CT bone window compared with before"),
+        "lesion_look": Column(O.LOOK_NAMES, "", "look of the bone lesions on this CT"),
+        "new_lesion": Column("bool", "", "unequivocal new soft-tissue lesion"),
+    },
+    "episodes": {
+        "episode_id": EPISODE,
+        "patient_id": ID,
+        "day": DAY,
+        "scan_index": Column("int16", "", "the CT with the 'worse' bone reading"),
+    },
+    "truth": {
+        "patient_id": ID,
+        "best_response": Column(
+            ("CR", "PR", "SD", "PD", "NE"),
+            "",
+            "best overall response, bone progression adjudicated",
+        ),
+        "flare": Column("bool", "", "a latent healing flare happens"),
+        "flare_onset_day": Column("float64", "day", "latent onset of healing (NaN: no flare)"),
+        "flare_duration_days": Column("float64", "day", "onset to peak healing activity"),
+        "flare_observed_day": Column("float64", "day", "first flare episode (NaN: none seen)"),
+        "first_progression_episode_day": Column(
+            "float64", "day", "first episode that is true progression"
+        ),
+        "progression_day": Column("float64", "day", "true progression on continued treatment"),
+        "soft_progression_day": Column("float64", "day", "RECIST rule met by the true sum"),
+        "new_lesion_day": Column("float64", "day", "a new soft-tissue lesion appears"),
+        "bone_progression_day": Column("float64", "day", "baseline bone disease regrows"),
+        "new_bone_lesion_day": Column("float64", "day", "a new bone lesion appears"),
+        "dropout_day": Column("float64", "day", "leaves follow-up (death, withdrawal)"),
+        "nonresponder": Column("bool", "", "treatment has no effect"),
+        "decay_per_day": Column("float64", "1/day", "Stein-Fojo decay d, soft tissue"),
+        "growth_per_day": Column("float64", "1/day", "Stein-Fojo regrowth g, soft tissue"),
+        "bone_decay_per_day": Column("float64", "1/day", "decay of the bone burden"),
+        "bone_growth_per_day": Column("float64", "1/day", "regrowth of the bone burden"),
+        "alp_normal_u_per_l": Column("float64", "U/L", "non-tumour ALP level"),
+        "alp_bone_excess_u_per_l": Column("float64", "U/L", "ALP excess at baseline bone burden"),
+        "alp_surge_u_per_l": Column("float64", "U/L", "ALP surge at peak healing"),
+        "calcium_set_point_mmol_per_l": Column("float64", "mmol/L", "personal calcium set point"),
+        "stop_day": Column("float64", "day", "treatment stopped by the policy (NaN: never)"),
+        "effective_days_lost": Column(
+            "float64", "day", "days of effective treatment lost to the stop"
+        ),
+        "progression_delay_days": Column(
+            "float64", "day", "first progression episode to the stop (or end of follow-up)"
+        ),
+    },
+    "episode_truth": {
+        "episode_id": EPISODE,
+        "label": Column(O.LABEL_NAMES, "", "what the 'worse' reading truly is"),
+    },
+    "decisions": {
+        "episode_id": EPISODE,
+        "patient_id": ID,
+        "day": DAY,
+        "policy": Column("str", "", "name of the policy"),
+        "p_flare": Column("float64", "", "the policy's probability of flare"),
+        "action": Column(ACTION_NAMES, "", "continue, stop or defer"),
+        "applied": Column("bool", "", "whether the call changed the course (closed loop)"),
+    },
+}
+
+
+def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with the columns and dtypes of table ``name``, in order."""
+    columns = TABLES[name]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        from simulator.errors import BoneflareError
+
+        raise BoneflareError(f"table {name} lacks columns {', '.join(missing)}")
+    return frame.loc[:, list(columns)].astype({c: col.pandas_dtype() for c, col in columns.items()})

@@ -1,0 +1,282 @@
+"""Tidy output tables built from a finished (or ongoing) follow-up.
+
+Tables and their columns are described in docs/tables.md. Row order is fixed:
+patients by id, then day, then analyte or scan, so one seed gives identical tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from simulator import observation as O
+from simulator.cohort import BLASTIC, LYTIC
+from simulator.engine.followup import NOT_STOPPED, FollowUp
+from simulator.engine.policy import ACTION_NAMES
+from simulator.scenarios.schema import ARMS
+from simulator.table_schema import conform
+
+ANALYTES = ("alp", "calcium")
+UNITS = ("U/L", "mmol/L")
+BEST_RESPONSES = ("CR", "PR", "SD", "PD", "NE")
+SD_MIN_DAYS = 35
+"""RECIST 1.1: stable disease counts as best response only once met at least this many
+days after the start (a protocol-defined minimum, commonly 6 weeks less a week's window)."""
+EPISODE_SLOT_BASE = 1024
+"""``episode_id = patient_id * EPISODE_SLOT_BASE + scan_index`` (stable across runs)."""
+
+
+def _cat(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int8), categories=list(names))
+
+
+@dataclass
+class CohortTables:
+    """The simulator's output: observed tables plus the truth kept from classifiers.
+
+    ``patients``, ``labs``, ``scans`` and ``episodes`` are what a clinician could see;
+    ``truth`` and ``episode_truth`` hold the hidden values and labels; ``decisions``
+    holds a policy's calls (empty without a policy).
+    """
+
+    patients: pd.DataFrame
+    labs: pd.DataFrame
+    scans: pd.DataFrame
+    episodes: pd.DataFrame
+    truth: pd.DataFrame
+    episode_truth: pd.DataFrame
+    decisions: pd.DataFrame
+
+    @staticmethod
+    def names() -> list[str]:
+        """Return the table names, in writing order."""
+        return [f.name for f in fields(CohortTables)]
+
+    def items(self) -> list[tuple[str, pd.DataFrame]]:
+        """Return (name, table) pairs."""
+        return [(name, getattr(self, name)) for name in self.names()]
+
+    @staticmethod
+    def concat(parts: list[CohortTables]) -> CohortTables:
+        """Stack the tables of consecutive patient ranges (freeing the parts as it goes)."""
+        out = {}
+        for name in CohortTables.names():
+            pieces = [getattr(p, name) for p in parts]
+            for p in parts:
+                setattr(p, name, None)
+            out[name] = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+            del pieces
+        return CohortTables(**out)
+
+
+def patients_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
+    """Observed baseline facts, one row per patient."""
+    b = fu.patients.baseline
+    character = np.where(
+        b.character[rows] == LYTIC, 1, np.where(b.character[rows] == BLASTIC, 2, 3)
+    )
+    character = np.where(b.bone_mets[rows], character, 0)
+    return pd.DataFrame(
+        {
+            "patient_id": b.patient_id[rows].astype(np.int64),
+            "sex": _cat(np.where(b.female[rows], 0, 1), ("F", "M")),
+            "age": np.floor(b.age[rows]).astype(np.int16),
+            "stage": _cat(np.where(b.stage_iv[rows], 1, 0), ("IIIB", "IV")),
+            "egfr_positive": b.egfr_positive[rows],
+            "arm": _cat(b.arm[rows], ARMS),
+            "bone_mets": b.bone_mets[rows],
+            "bone_lesion_character": _cat(character, ("none", "lytic", "blastic", "mixed")),
+        }
+    )
+
+
+def labs_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
+    """Measured lab values, long format: one row per (patient, draw, analyte)."""
+    rec = fu.record
+    r, k = np.nonzero(rec.lab_done[rows])
+    r = rows[r]
+    values = np.column_stack((rec.alp[r, k], rec.calcium[r, k])).ravel()
+    n = r.size
+    analyte = np.tile(np.array([0, 1], dtype=np.int8), n)
+    return pd.DataFrame(
+        {
+            "patient_id": np.repeat(fu.patients.baseline.patient_id[r], 2),
+            "day": np.repeat(fu.schedule.lab_day[r, k], 2).astype(np.int16),
+            "analyte": _cat(analyte, ANALYTES),
+            "value": values,
+            "unit": _cat(analyte, UNITS),
+        }
+    )
+
+
+def scans_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
+    """CT readings, one row per (patient, scan)."""
+    rec = fu.record
+    r, k = np.nonzero(rec.scan_done[rows])
+    r = rows[r]
+    return pd.DataFrame(
+        {
+            "patient_id": fu.patients.baseline.patient_id[r],
+            "day": fu.schedule.ct_day[r, k].astype(np.int16),
+            "scan_index": k.astype(np.int16),
+            "sld_mm": rec.sld[r, k],
+            "recist_response": _cat(rec.recist[r, k], O.RESPONSE_NAMES),
+            "bone_reading": _cat(rec.bone[r, k], O.BONE_NAMES),
+            "lesion_look": _cat(rec.look[r, k], O.LOOK_NAMES),
+            "new_lesion": rec.new_lesion[r, k],
+        }
+    )
+
+
+def episode_key(patient_id: np.ndarray, scan_index: np.ndarray) -> np.ndarray:
+    """Return the stable episode identifier of (patient, scan index) pairs."""
+    return np.asarray(patient_id, dtype=np.int64) * EPISODE_SLOT_BASE + np.asarray(scan_index)
+
+
+def episodes_tables(fu: FollowUp, rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Episodes (observed: patient, day, scan) and their truth (flare or progression)."""
+    rec = fu.record
+    r, k = np.nonzero(rec.label[rows] >= 0)
+    r = rows[r]
+    pid = fu.patients.baseline.patient_id[r]
+    ids = episode_key(pid, k)
+    episodes = pd.DataFrame(
+        {
+            "episode_id": ids,
+            "patient_id": pid,
+            "day": fu.schedule.ct_day[r, k].astype(np.int16),
+            "scan_index": k.astype(np.int16),
+        }
+    )
+    truth = pd.DataFrame({"episode_id": ids, "label": _cat(rec.label[r, k], O.LABEL_NAMES)})
+    return episodes, truth
+
+
+def _best_response(fu: FollowUp, rows: np.ndarray) -> np.ndarray:
+    """Best overall response per patient (codes into BEST_RESPONSES), adjudicated.
+
+    Each follow-up scan's response is its RECIST soft-tissue response, made PD where
+    the bone reading is a true progression (known in hindsight; a flare is not PD).
+    The best response before the first PD counts; SD only from ``SD_MIN_DAYS``.
+    """
+    rec = fu.record
+    done = rec.scan_done[rows].copy()
+    done[:, 0] = False
+    response = rec.recist[rows].astype(np.int8)
+    response[rec.label[rows] == O.PROGRESSION] = O.R_PD
+    early_sd = (response == O.R_SD) & (fu.schedule.ct_day[rows] < SD_MIN_DAYS)
+    is_pd = done & (response == O.R_PD)
+    k = response.shape[1]
+    first_pd = np.where(is_pd.any(axis=1), is_pd.argmax(axis=1), k)
+    before = done & (np.arange(k)[None, :] < first_pd[:, None]) & ~early_sd
+    # Rank: CR best (1), PR (2), SD (3); map to BEST_RESPONSES codes 0..2.
+    ranked = np.where(before, response, 99)
+    best = ranked.min(axis=1)
+    out = np.full(rows.size, 4, dtype=np.int8)  # NE
+    out[best == O.R_CR] = 0
+    out[best == O.R_PR] = 1
+    out[best == O.R_SD] = 2
+    out[(best == 99) & (first_pd < k)] = 3  # PD before any qualifying response
+    return out
+
+
+def _first_day(fu: FollowUp, rows: np.ndarray, label: int) -> np.ndarray:
+    """Day of each patient's first episode with the given truth (NaN without)."""
+    hit = fu.record.label[rows] == label
+    days = np.where(hit, fu.schedule.ct_day[rows], np.iinfo(np.int32).max)
+    first = days.min(axis=1).astype(float)
+    first[~hit.any(axis=1)] = np.nan
+    return first
+
+
+def truth_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
+    """Hidden values per patient, best response, and the consequences of any stop."""
+    lat = fu.patients.latent.take(rows)
+    horizon = float(fu.patients.scenario.horizon_days)
+    end = np.minimum(lat.dropout_day, horizon)
+    stop = fu.stop_day[rows].astype(float)
+    stopped = stop != NOT_STOPPED
+    stop[~stopped] = np.nan
+    effective_end = np.minimum(lat.progression_day, end)
+    lost = np.where(stopped, np.maximum(0.0, effective_end - stop), np.nan)
+    first_progression = _first_day(fu, rows, O.PROGRESSION)
+    acted = np.where(stopped, stop, end)
+    delay = np.where(
+        np.isnan(first_progression), np.nan, np.maximum(0.0, acted - first_progression)
+    )
+    delay = np.where(stopped & (stop < first_progression), np.nan, delay)
+    return pd.DataFrame(
+        {
+            "patient_id": fu.patients.baseline.patient_id[rows],
+            "best_response": _cat(_best_response(fu, rows), BEST_RESPONSES),
+            "flare": lat.flare,
+            "flare_onset_day": np.where(lat.flare, lat.flare_onset, np.nan),
+            "flare_duration_days": np.where(lat.flare, lat.flare_duration, np.nan),
+            "flare_observed_day": _first_day(fu, rows, O.FLARE),
+            "first_progression_episode_day": first_progression,
+            "progression_day": lat.progression_day,
+            "soft_progression_day": lat.soft_progression_day,
+            "new_lesion_day": lat.new_lesion_day,
+            "bone_progression_day": lat.bone_progression_day,
+            "new_bone_lesion_day": lat.new_bone_lesion_day,
+            "dropout_day": lat.dropout_day,
+            "nonresponder": lat.nonresponder,
+            "decay_per_day": lat.decay,
+            "growth_per_day": lat.growth,
+            "bone_decay_per_day": lat.bone_decay,
+            "bone_growth_per_day": lat.bone_growth,
+            "alp_normal_u_per_l": lat.alp_normal,
+            "alp_bone_excess_u_per_l": lat.alp_bone_excess,
+            "alp_surge_u_per_l": lat.alp_surge,
+            "calcium_set_point_mmol_per_l": lat.calcium_set_point,
+            "stop_day": stop,
+            "effective_days_lost": lost,
+            "progression_delay_days": delay,
+        }
+    )
+
+
+def decisions_table(fu: FollowUp, policy_name: str) -> pd.DataFrame:
+    """A policy's call at every episode it saw (empty without a policy)."""
+    log = fu.decisions
+    if log.rows:
+        rows = np.concatenate(log.rows)
+        slots = np.concatenate(log.slots)
+        p_flare = np.concatenate(log.p_flare)
+        action = np.concatenate(log.action)
+    else:
+        rows = slots = np.array([], dtype=np.int64)
+        p_flare, action = np.array([], dtype=float), np.array([], dtype=np.int8)
+    pid = fu.patients.baseline.patient_id[rows]
+    order = np.lexsort((slots, pid))
+    rows, slots, pid = rows[order], slots[order], pid[order]
+    frame = pd.DataFrame(
+        {
+            "episode_id": episode_key(pid, slots),
+            "patient_id": pid,
+            "day": fu.schedule.ct_day[rows, slots],
+            "policy": [policy_name] * rows.size,
+            "p_flare": p_flare[order],
+            "action": _cat(action[order], ACTION_NAMES),
+            "applied": np.full(rows.size, fu.closed_loop),
+        }
+    )
+    return conform("decisions", frame)
+
+
+def cohort_tables(fu: FollowUp) -> CohortTables:
+    """Assemble every table of a finished follow-up."""
+    rows = np.arange(fu.patients.baseline.n)
+    episodes, episode_truth = episodes_tables(fu, rows)
+    name = fu.policy.name if fu.policy is not None else ""
+    return CohortTables(
+        patients=patients_table(fu, rows),
+        labs=labs_table(fu, rows),
+        scans=scans_table(fu, rows),
+        episodes=episodes,
+        truth=truth_table(fu, rows),
+        episode_truth=episode_truth,
+        decisions=decisions_table(fu, name),
+    )

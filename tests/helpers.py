@@ -1,0 +1,24 @@
+"""Small helpers shared by tests (no strategies here: see strategies.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from simulator.tables import CohortTables
+
+
+def assert_tables_equal(a: CohortTables, b: CohortTables) -> None:
+    """Every table identical, bit for bit (values, dtypes, order)."""
+    for name in CohortTables.names():
+        pd.testing.assert_frame_equal(
+            getattr(a, name), getattr(b, name), check_exact=True, obj=name
+        )
+
+
+def tables_equal(a: CohortTables, b: CohortTables) -> bool:
+    """Whether every table is identical."""
+    try:
+        assert_tables_equal(a, b)
+    except AssertionError:
+        return False
+    return True
