@@ -45,6 +45,28 @@ SCAN_COLUMNS = (
 )
 
 
+ACTION_CONTINUE, ACTION_STOP, ACTION_DEFER = 0, 1, 2
+"""What the clinic does at an episode: continue treatment, stop it, or defer to the next CT."""
+ACTION_NAMES = ("continue", "stop", "defer")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A policy's answer for a batch of episodes, in batch order.
+
+    Attributes
+    ----------
+    p_flare : ndarray of float
+        Probability that the episode is a flare (NaN when the policy gives none).
+    action : ndarray of int8
+        ``ACTION_CONTINUE``, ``ACTION_STOP`` or ``ACTION_DEFER``.
+
+    """
+
+    p_flare: np.ndarray
+    action: np.ndarray
+
+
 class FutureDataError(BoneflareError):
     """A batch holds data dated after its episode's decision day."""
 

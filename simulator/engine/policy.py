@@ -9,34 +9,32 @@ engines rely on it: the reference engine asks one patient at a time).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from simulator.observed import (
+    ACTION_CONTINUE,
+    ACTION_DEFER,
+    ACTION_NAMES,
+    ACTION_STOP,
+    Decision,
+)
+
 if TYPE_CHECKING:
     from simulator.observed import ObservedBatch
 
-ACTION_CONTINUE, ACTION_STOP, ACTION_DEFER = 0, 1, 2
-"""Action codes (``decisions.action``)."""
-ACTION_NAMES = ("continue", "stop", "defer")
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A policy's answer for a batch of episodes, in batch order.
-
-    Attributes
-    ----------
-    p_flare : ndarray of float
-        Probability that the episode is a flare (NaN when the policy gives none).
-    action : ndarray of int8
-        ``ACTION_CONTINUE``, ``ACTION_STOP`` or ``ACTION_DEFER``.
-
-    """
-
-    p_flare: np.ndarray
-    action: np.ndarray
+__all__ = [
+    "ACTION_CONTINUE",
+    "ACTION_DEFER",
+    "ACTION_NAMES",
+    "ACTION_STOP",
+    "BUILTIN_POLICIES",
+    "AlwaysContinue",
+    "AlwaysStop",
+    "Decision",
+    "DecisionPolicy",
+]
 
 
 @runtime_checkable
