@@ -10,6 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from benchmarks.commands import benchmark as benchmark_cmd
+from benchmarks.commands import calibrate as calibrate_cmd
+from benchmarks.commands import report as report_cmd
 from benchmarks.commands import scenarios as scenarios_cmd
 from benchmarks.commands import simulate as simulate_cmd
 from simulator import __version__
@@ -36,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     simulate_cmd.register(sub)
     scenarios_cmd.register(sub)
+    benchmark_cmd.register(sub)
+    report_cmd.register(sub)
+    calibrate_cmd.register(sub)
     return parser
 
 

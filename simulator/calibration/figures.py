@@ -141,7 +141,10 @@ def lab_figures(tables: CohortTables) -> dict[str, float]:
 
 
 def transient_rise_fraction(tables: CohortTables) -> float:
-    """Share of flare patients with an ALP draw on days 1-63 above their baseline."""
+    """Share of flare patients with an ALP draw on days 1-63 above their baseline.
+
+    The denominator is every flare patient with a baseline draw (no early draw: no rise).
+    """
     onsets = flare_onsets(tables)
     labs = tables.labs
     labs = labs[(labs["analyte"] == "alp") & labs["patient_id"].isin(onsets.index)]
@@ -151,7 +154,7 @@ def transient_rise_fraction(tables: CohortTables) -> float:
     early = labs[(labs["day"] >= RISE_WINDOW[0]) & (labs["day"] <= RISE_WINDOW[1])]
     above = early["value"].to_numpy() > baseline.reindex(early["patient_id"]).to_numpy()
     risen = early.loc[above, "patient_id"].unique()
-    seen = early["patient_id"].unique()
+    seen = baseline.index.to_numpy()  # flare patients with a baseline draw
     return float(np.isin(seen, risen).mean()) if len(seen) else np.nan
 
 
@@ -167,3 +170,40 @@ def all_figures(tables: CohortTables) -> dict[str, float]:
         else:
             figures[f"labs.{key}"] = value
     return figures
+
+
+def progression_free_medians(tables: CohortTables) -> dict[str, float]:
+    """Kaplan-Meier median progression-free time per arm (days), from the tables.
+
+    The event is the first follow-up CT whose adjudicated response is PD (RECIST PD or
+    a bone progression episode); patients are censored at their last CT. Compared with
+    the pivotal trials' medians (targets.toml ``[literature]``) for plausibility.
+    """
+    scans = tables.scans[tables.scans["scan_index"] > 0]
+    labelled = tables.episodes.merge(tables.episode_truth, on="episode_id")
+    bone_pd = labelled.loc[labelled["label"] == "progression", ["patient_id", "day"]]
+    soft_pd = scans.loc[scans["recist_response"] == "PD", ["patient_id", "day"]]
+    first_pd = pd.concat([bone_pd, soft_pd]).groupby("patient_id")["day"].min()
+    last_scan = scans.groupby("patient_id")["day"].max()
+    arms = tables.patients.set_index("patient_id")["arm"].astype(str)
+    out = {}
+    for arm, ids in arms.groupby(arms).groups.items():
+        event = first_pd.reindex(ids)
+        time = event.fillna(last_scan.reindex(ids)).dropna().astype(float)
+        observed = event.reindex(time.index).notna().to_numpy()
+        out[arm] = kaplan_meier_median(time.to_numpy(), observed)
+    return out
+
+
+def kaplan_meier_median(time: np.ndarray, event: np.ndarray) -> float:
+    """Median of the Kaplan-Meier estimate (NaN if the curve never reaches 0.5)."""
+    if time.size == 0:
+        return np.nan
+    order = np.argsort(time, kind="stable")
+    time, event = time[order], event[order]
+    unique = np.unique(time[event])
+    at_risk = time.size - np.searchsorted(time, unique, side="left")
+    deaths = np.bincount(np.searchsorted(unique, time[event]), minlength=unique.size)
+    survival = np.cumprod(1.0 - deaths / at_risk)
+    below = np.nonzero(survival <= 0.5)[0]
+    return float(unique[below[0]]) if below.size else np.nan

@@ -21,10 +21,11 @@ def _timetable(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     Returns the distinct visit days, the start offset of each day's group, and the rows
     and slots of all visits ordered by day (rows ascending within a day).
     """
-    flat = days.ravel()
+    # Days fit in int16 (horizon <= 3650), where numpy's stable sort is a radix sort.
+    flat = np.where(days == NO_VISIT, np.iinfo(np.int16).max, days).astype(np.int16).ravel()
     order = np.argsort(flat, kind="stable")
-    order = order[flat[order] != NO_VISIT]
-    sorted_days = flat[order]
+    order = order[: np.searchsorted(flat[order], np.iinfo(np.int16).max)]
+    sorted_days = flat[order].astype(np.int64)
     unique, starts = np.unique(sorted_days, return_index=True)
     rows, slots = np.divmod(order, days.shape[1])
     return unique, np.append(starts, order.size), rows, slots

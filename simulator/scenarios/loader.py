@@ -111,7 +111,10 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return path, value
 
 
-def _apply_overrides(raw: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any]):
+def apply_overrides(
+    raw: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any]
+) -> dict[str, Any]:
+    """Set dotted parameters in a raw (unvalidated) scenario mapping; return it."""
     items = (
         [(k.split("."), v) for k, v in overrides.items()]
         if isinstance(overrides, Mapping)
@@ -241,7 +244,7 @@ def load_scenario(
     """
     raw = _resolve_raw(name_or_path)
     raw.pop("extends", None)
-    raw = _apply_overrides(raw, overrides)
+    raw = apply_overrides(raw, overrides)
     return scenario_from_dict(raw)
 
 

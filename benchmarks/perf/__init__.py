@@ -1,0 +1,1 @@
+"""Performance measurements of the simulator (run apart from the test suite)."""

@@ -1,0 +1,131 @@
+"""Throughput and peak memory of the simulator's engines.
+
+Run ``python -m benchmarks.perf.throughput`` (defaults: the targets of the performance
+issue). Each measurement runs in a fresh child process, so its peak memory is its own:
+
+* ``batched``: a cohort held in memory with the batched engine (patients/s);
+* ``reference``: a smaller cohort with the reference engine, in the same run;
+* ``stream``: a cohort streamed to Parquet chunk by chunk.
+
+Peak memory is the largest resident set of the process plus the largest of its
+worker processes (``getrusage``); with several workers the true peak of the whole
+tree is at most the parent's plus the workers' sum, which is also printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+from simulator import RunSpec, iter_chunks, load_scenario, simulate
+from simulator.io import write_cohort
+
+MIB = 1024.0
+
+
+def _peak_mib() -> dict[str, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MIB
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / MIB
+    return {"peak_parent_mib": own, "peak_largest_worker_mib": children}
+
+
+def measure(mode: str, patients: int, workers: int, seed: int, scenario: str) -> dict:
+    """Run one measurement in this process and return its figures."""
+    spec_scenario = load_scenario(scenario)
+    started = time.perf_counter()
+    if mode == "stream":
+        with tempfile.TemporaryDirectory() as folder:
+            spec = RunSpec(spec_scenario, seed)
+            chunks = iter_chunks(spec, patients, workers=workers, progress=False)
+            rows = write_cohort(chunks, f"{folder}/run", {"seed": seed})
+        count = rows["labs"]
+    else:
+        tables = simulate(
+            spec_scenario, patients, seed, engine=mode, workers=workers, progress=False
+        )
+        count = len(tables.labs)
+    seconds = time.perf_counter() - started
+    return {
+        "mode": mode,
+        "patients": patients,
+        "workers": workers,
+        "seconds": seconds,
+        "patients_per_second": patients / seconds,
+        "lab_rows": int(count),
+        **_peak_mib(),
+    }
+
+
+def _child(mode: str, patients: int, workers: int, seed: int, scenario: str) -> dict:
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.perf.throughput",
+        "--child",
+        mode,
+        "--patients",
+        str(patients),
+        "--workers",
+        str(workers),
+        "--seed",
+        str(seed),
+        "--scenario",
+        scenario,
+    ]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print throughput, speed-up and peak memory."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--patients", type=int, default=1_000_000, help="batched cohort size")
+    p.add_argument("--reference-patients", type=int, default=5_000)
+    p.add_argument(
+        "--stream-patients",
+        type=int,
+        default=0,
+        help="also stream this many patients to Parquet (e.g. 10000000)",
+    )
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--scenario", default="paper")
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        print(
+            json.dumps(measure(args.child, args.patients, args.workers, args.seed, args.scenario))
+        )
+        return 0
+    results = [
+        _child("batched", args.patients, args.workers, args.seed, args.scenario),
+        _child("reference", args.reference_patients, 1, args.seed, args.scenario),
+    ]
+    if args.stream_patients:
+        results.append(
+            _child("stream", args.stream_patients, args.workers, args.seed, args.scenario)
+        )
+    print(
+        f"{'mode':<10}{'patients':>12}{'workers':>9}{'seconds':>10}{'patients/s':>13}"
+        f"{'peak MiB':>10}{'+workers':>10}"
+    )
+    for r in results:
+        print(
+            f"{r['mode']:<10}{r['patients']:>12,}{r['workers']:>9}{r['seconds']:>10.2f}"
+            f"{r['patients_per_second']:>13,.0f}{r['peak_parent_mib']:>10.0f}"
+            f"{r['peak_largest_worker_mib']:>10.0f}"
+        )
+    speedup = results[0]["patients_per_second"] / results[1]["patients_per_second"]
+    print(
+        f"speed-up of batched ({args.workers} workers) over reference (1 process): {speedup:.0f}x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

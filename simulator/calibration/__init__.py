@@ -1,0 +1,1 @@
+"""Calibration to the source paper: targets, figures, check, fit, predictive check, report."""

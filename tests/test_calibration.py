@@ -1,0 +1,223 @@
+"""Calibration: figures on hand-made tables, the shipped preset's check, fit recovery, PPC."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.cli import main
+from simulator import load_scenario, simulate
+from simulator.calibration.check import check_tables
+from simulator.calibration.figures import (
+    all_figures,
+    best_response_rates,
+    flare_figures,
+    kaplan_meier_median,
+    lab_figures,
+)
+from simulator.calibration.fit import FitTarget, FreeParameter, fit, fit_figures, with_values
+from simulator.calibration.ppc import observed_figures, place, trial_figures
+from simulator.calibration.targets import large_n_targets
+from simulator.tables import CohortTables
+
+
+def hand_made() -> CohortTables:
+    """Four bone-metastatic patients and one without, with known answers.
+
+    p0 flare (onset day 42), PR; ALP 100 -> 120 (day 21) -> 60 (day 147): rise, 60%.
+    p1 flare (onset day 126), SD; ALP 200 -> 150 (day 140): 75%.
+    p2 benefit, PR; ALP 100 -> 80 (day 150): 80%.
+    p3 progression, PD; ALP 100 -> 150 (day 147): 150%; no draw near 147 for calcium.
+    p4 no bone metastases, NE.
+    """
+    patients = pd.DataFrame(
+        {
+            "patient_id": [0, 1, 2, 3, 4],
+            "bone_mets": [True, True, True, True, False],
+            "arm": pd.Categorical(["bev_tc"] * 5),
+        }
+    )
+    labs = []
+    for pid, series in {
+        0: [(0, 100), (21, 120), (147, 60)],
+        1: [(0, 200), (140, 150)],
+        2: [(0, 100), (150, 80)],
+        3: [(0, 100), (147, 150)],
+        4: [(0, 90)],
+    }.items():
+        for day, alp in series:
+            labs.append((pid, day, "alp", float(alp)))
+            labs.append((pid, day, "calcium", 2.4 if day == 0 else 2.46))
+    labs = pd.DataFrame(labs, columns=["patient_id", "day", "analyte", "value"])
+    episodes = pd.DataFrame(
+        {
+            "episode_id": [1, 2, 3, 4],
+            "patient_id": [0, 0, 1, 3],
+            "day": [42, 84, 126, 84],
+            "scan_index": [1, 2, 3, 2],
+        }
+    )
+    episode_truth = pd.DataFrame(
+        {"episode_id": [1, 2, 3, 4], "label": ["flare", "flare", "flare", "progression"]}
+    )
+    truth = pd.DataFrame(
+        {"patient_id": [0, 1, 2, 3, 4], "best_response": ["PR", "SD", "PR", "PD", "NE"]}
+    )
+    empty = pd.DataFrame()
+    return CohortTables(
+        patients=patients,
+        labs=labs,
+        scans=empty,
+        episodes=episodes,
+        truth=truth,
+        episode_truth=episode_truth,
+        decisions=empty,
+    )
+
+
+def test_figures_on_hand_made_tables():
+    t = hand_made()
+    assert best_response_rates(t) == {
+        "objective_response_rate": 0.5,
+        "stable_disease_rate": 0.25,
+        "progressive_disease_rate": 0.25,
+    }
+    f = flare_figures(t)
+    assert f["incidence_among_bone_mets"] == 0.5
+    assert f["onset_median_days"] == 84.0
+    assert f["fraction_onset_within_50_days"] == 0.5
+    assert f["fraction_onset_after_180_days"] == 0.0
+    assert f["fraction_flares_with_best_response_PD"] == 0.0
+    assert f["fraction_flares_without_baseline_bone_mets"] == 0.0
+    labs = lab_figures(t)
+    assert labs["alp_percent_of_baseline_day147_flare"] == pytest.approx(67.5)  # median(60, 75)
+    assert labs["alp_percent_of_baseline_day147_benefit"] == pytest.approx(80.0)
+    assert labs["alp_percent_of_baseline_day147_progression"] == pytest.approx(150.0)
+    assert labs["calcium_percent_of_baseline_day147_flare"] == pytest.approx(102.5)
+    assert labs["fraction_bone_mets_with_5_month_labs"] == 1.0
+    assert labs["fraction_flare_with_transient_alp_rise"] == 0.5  # p0 rose; p1 no early draw
+    keys = set(all_figures(t))
+    for target in large_n_targets():
+        if target.kind != "ordering":
+            assert target.key in keys
+
+
+def test_kaplan_meier_median_matches_a_hand_computation():
+    # Events at 1, 2, 3 (one censored at 2.5): S = 4/5, 3/5 (at 2), then 3/5 * 1/2 at 3.
+    time = np.array([1.0, 2.0, 2.5, 3.0, 4.0])
+    event = np.array([True, True, False, True, False])
+    assert kaplan_meier_median(time, event) == 3.0
+    assert np.isnan(kaplan_meier_median(np.array([5.0]), np.array([False])))
+
+
+def test_targets_judge_values_bands_and_orderings():
+    targets = {t.key: t for t in large_n_targets()}
+    incidence = targets["flare.incidence_among_bone_mets"]
+    assert incidence.passes({incidence.key: 0.25})
+    assert not incidence.passes({incidence.key: 0.26})
+    assert incidence.passes({incidence.key: 0.26}, {incidence.key: 0.01}, z=3)
+    band = targets["alp_percent_of_baseline_day147.flare"]
+    assert band.passes({band.key: 45.0}) and not band.passes({band.key: 81.0})
+    order = targets["alp_percent_of_baseline_day147.ordering"]
+    good = {
+        "alp_percent_of_baseline_day147.flare": 70,
+        "alp_percent_of_baseline_day147.benefit": 80,
+        "alp_percent_of_baseline_day147.progression": 130,
+    }
+    assert order.passes(good)
+    assert not order.passes({**good, "alp_percent_of_baseline_day147.benefit": 60})
+
+
+@pytest.mark.slow
+def test_shipped_paper_preset_meets_every_target_within_monte_carlo_error():
+    """At a CI size, tolerances widened by 3 Monte Carlo standard errors (batch means)."""
+    tables = simulate(load_scenario("paper"), 40_000, seed=2024)
+    result = check_tables(tables, z=3.0)
+    failed = result.loc[~result["pass"], ["target", "wanted", "simulated", "mc_se"]]
+    assert failed.empty, failed.to_string()
+
+
+def test_check_fails_when_the_model_misses_and_cli_exits_1(tmp_path, capsys):
+    status = main(
+        [
+            "calibrate",
+            "check",
+            "--patients",
+            "3000",
+            "--set",
+            "flare.enabled=false",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert status == 1
+    out = capsys.readouterr().out
+    assert "flare.incidence_among_bone_mets" in out and "NO" in out
+    assert (tmp_path / "calibration_check.csv").is_file()
+    written = pd.read_csv(tmp_path / "calibration_check.csv")
+    assert not written.loc[written["target"] == "flare.incidence_among_bone_mets", "pass"].item()
+
+
+@pytest.mark.slow
+def test_fit_recovers_known_parameters():
+    """Simulate with known values; fit two parameters from elsewhere on another seed."""
+    truth = with_values(
+        load_scenario("paper"),
+        {"flare.response_scale_per_day": 0.02, "alp.healing_surge_ratio": 0.6},
+    )
+    observed = fit_figures(simulate(truth, 30_000, seed=11))
+    targets = [
+        FitTarget(
+            "flare.incidence_among_bone_mets", observed["flare.incidence_among_bone_mets"], 0.01
+        ),
+        FitTarget(
+            "labs.fraction_flare_with_transient_alp_rise",
+            observed["labs.fraction_flare_with_transient_alp_rise"],
+            0.02,
+        ),
+    ]
+    free = (
+        FreeParameter(("flare.response_scale_per_day",)),
+        FreeParameter(("alp.healing_surge_ratio",)),
+    )
+    start = with_values(
+        truth, {"flare.response_scale_per_day": 0.01, "alp.healing_surge_ratio": 0.3}
+    )
+    result = fit(start, free=free, targets=targets, patients=30_000, seed=12, max_evaluations=60)
+    assert result.objective < result.start_objective
+    assert result.scenario.flare.response_scale_per_day == pytest.approx(0.02, rel=0.2)
+    assert result.scenario.alp.healing_surge_ratio == pytest.approx(0.6, rel=0.25)
+
+
+def test_ppc_places_observed_figures_in_simulated_trials():
+    tables = simulate(load_scenario("paper57"), 57 * 40, seed=5)
+    per_trial = trial_figures(tables)
+    assert len(per_trial) == 40
+    assert (
+        per_trial["best_response.total.PR"]
+        + per_trial["best_response.total.SD"]
+        + per_trial["best_response.total.PD"]
+        + per_trial["best_response.total.CR"]
+        <= 57
+    ).all()
+    assert (per_trial["flares"] <= 30).all()
+    result = place(observed_figures(), per_trial)
+    assert set(result["figure"]) == set(observed_figures())
+    assert result["percentile"].between(0, 100).all()
+    fake = pd.DataFrame({"x": [1.0, 2.0, 2.0, 3.0]})
+    placed = place({"x": 2.0}, fake).iloc[0]
+    assert placed["percentile"] == 50.0 and placed["inside"]
+    assert not place({"x": 9.0}, fake).iloc[0]["inside"]
+
+
+def test_model_doc_parameter_table_is_current():
+    from pathlib import Path
+
+    from simulator.scenarios.reference import render_model_doc
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "model.md"
+    text = path.read_text()
+    assert render_model_doc(text, load_scenario("paper")) == text, (
+        "run: python -m simulator.scenarios.reference"
+    )
