@@ -35,7 +35,7 @@ PAPER57_BONE_METS = 30  # Shi 2021, 2: 30 with bone metastases at baseline
 class Baseline:
     """Baseline facts of a range of patients (one array entry per patient)."""
 
-    patient_id: np.ndarray  # int64
+    patient_id: np.ndarray  # int32
     female: np.ndarray  # bool
     age: np.ndarray  # float, years
     stage_iv: np.ndarray  # bool (False: IIIB)
@@ -149,7 +149,7 @@ def make_baseline(scenario: Scenario, seed: int, start: int, draws: D.Draws) -> 
     )
     sld0 = np.maximum(10.0, c.sld0_median_mm * np.exp(c.sld0_log_sd * draws.base_z[:, D.Z_SLD0]))
     return Baseline(
-        patient_id=np.arange(start, start + n, dtype=np.int64),
+        patient_id=np.arange(start, start + n, dtype=np.int32),
         female=female,
         age=age,
         stage_iv=stage_iv,

@@ -29,8 +29,8 @@ CHUNK_SIZE = 16 * DRAW_BLOCK
 """Patients per chunk of work (65,536): large enough to amortise per-event overhead,
 small enough to keep a chunk's arrays near 100 MB."""
 
-MAX_PATIENTS = 2**40
-"""Largest cohort (episode ids, ``patient_id * 1024 + scan``, must fit in int64)."""
+MAX_PATIENTS = 2**31 - 1
+"""Largest cohort: patient identifiers are int32 (half the memory of int64 in ``labs``)."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class Column:
         return self.dtype
 
 
-ID = Column("int64", "", "patient identifier, 0 .. N-1")
+ID = Column("int32", "", "patient identifier, 0 .. N-1")
 DAY = Column("int16", "day", "days since the first dose (day 0)")
 EPISODE = Column("int64", "", "episode identifier: patient_id * 1024 + scan_index")
 

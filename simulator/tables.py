@@ -60,15 +60,46 @@ class CohortTables:
 
     @staticmethod
     def concat(parts: list[CohortTables]) -> CohortTables:
-        """Stack the tables of consecutive patient ranges (freeing the parts as it goes)."""
+        """Stack the tables of consecutive patient ranges, column by column.
+
+        Each chunk's column is released as soon as it is stacked, so the peak memory is
+        the result plus one column's chunks, not twice the result.
+        """
+        if len(parts) == 1:
+            return parts[0]
         out = {}
         for name in CohortTables.names():
-            pieces = [getattr(p, name) for p in parts]
+            frames = [getattr(p, name) for p in parts]
             for p in parts:
                 setattr(p, name, None)
-            out[name] = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
-            del pieces
+            columns = {}
+            for column in list(frames[0].columns):
+                pieces = [f.pop(column) for f in frames]
+                columns[column] = _stack(pieces)
+                del pieces
+            out[name] = _frame(columns)
+            del frames
         return CohortTables(**out)
+
+
+def _frame(columns: dict) -> pd.DataFrame:
+    """A DataFrame that keeps each column as its own array (no copy, no consolidation).
+
+    Separate blocks let :meth:`CohortTables.concat` free each chunk's column as soon as
+    it is stacked, which bounds the peak memory of a large cohort.
+    """
+    return pd.DataFrame(columns, copy=False)
+
+
+def _stack(pieces: list[pd.Series]) -> pd.Series | np.ndarray | pd.Categorical:
+    """Concatenate one column's chunks (categoricals by their codes)."""
+    first = pieces[0]
+    if isinstance(first.dtype, pd.CategoricalDtype):
+        codes = np.concatenate([p.cat.codes.to_numpy() for p in pieces])
+        return pd.Categorical.from_codes(codes, dtype=first.dtype)
+    if first.dtype.kind in "biuf":
+        return np.concatenate([p.to_numpy() for p in pieces])
+    return pd.concat(pieces, ignore_index=True)
 
 
 def patients_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
@@ -78,9 +109,9 @@ def patients_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
         b.character[rows] == LYTIC, 1, np.where(b.character[rows] == BLASTIC, 2, 3)
     )
     character = np.where(b.bone_mets[rows], character, 0)
-    return pd.DataFrame(
+    return _frame(
         {
-            "patient_id": b.patient_id[rows].astype(np.int64),
+            "patient_id": b.patient_id[rows],
             "sex": _cat(np.where(b.female[rows], 0, 1), ("F", "M")),
             "age": np.floor(b.age[rows]).astype(np.int16),
             "stage": _cat(np.where(b.stage_iv[rows], 1, 0), ("IIIB", "IV")),
@@ -100,7 +131,7 @@ def labs_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
     values = np.column_stack((rec.alp[r, k], rec.calcium[r, k])).ravel()
     n = r.size
     analyte = np.tile(np.array([0, 1], dtype=np.int8), n)
-    return pd.DataFrame(
+    return _frame(
         {
             "patient_id": np.repeat(fu.patients.baseline.patient_id[r], 2),
             "day": np.repeat(fu.schedule.lab_day[r, k], 2).astype(np.int16),
@@ -116,7 +147,7 @@ def scans_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
     rec = fu.record
     r, k = np.nonzero(rec.scan_done[rows])
     r = rows[r]
-    return pd.DataFrame(
+    return _frame(
         {
             "patient_id": fu.patients.baseline.patient_id[r],
             "day": fu.schedule.ct_day[r, k].astype(np.int16),
@@ -142,7 +173,7 @@ def episodes_tables(fu: FollowUp, rows: np.ndarray) -> tuple[pd.DataFrame, pd.Da
     r = rows[r]
     pid = fu.patients.baseline.patient_id[r]
     ids = episode_key(pid, k)
-    episodes = pd.DataFrame(
+    episodes = _frame(
         {
             "episode_id": ids,
             "patient_id": pid,
@@ -150,7 +181,7 @@ def episodes_tables(fu: FollowUp, rows: np.ndarray) -> tuple[pd.DataFrame, pd.Da
             "scan_index": k.astype(np.int16),
         }
     )
-    truth = pd.DataFrame({"episode_id": ids, "label": _cat(rec.label[r, k], O.LABEL_NAMES)})
+    truth = _frame({"episode_id": ids, "label": _cat(rec.label[r, k], O.LABEL_NAMES)})
     return episodes, truth
 
 
@@ -207,7 +238,7 @@ def truth_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
         np.isnan(first_progression), np.nan, np.maximum(0.0, acted - first_progression)
     )
     delay = np.where(stopped & (stop < first_progression), np.nan, delay)
-    return pd.DataFrame(
+    return _frame(
         {
             "patient_id": fu.patients.baseline.patient_id[rows],
             "best_response": _cat(_best_response(fu, rows), BEST_RESPONSES),
@@ -252,7 +283,7 @@ def decisions_table(fu: FollowUp, policy_name: str) -> pd.DataFrame:
     pid = fu.patients.baseline.patient_id[rows]
     order = np.lexsort((slots, pid))
     rows, slots, pid = rows[order], slots[order], pid[order]
-    frame = pd.DataFrame(
+    frame = _frame(
         {
             "episode_id": episode_key(pid, slots),
             "patient_id": pid,
