@@ -102,6 +102,8 @@ def run_fit(args: argparse.Namespace) -> int:
     def progress(n: int, best: float) -> None:
         if sys.stderr.isatty():
             print(f"\revaluation {n}, objective {best:.4f}", end="", file=sys.stderr)
+        elif n % 25 == 0:
+            print(f"evaluation {n}, objective {best:.4f}", file=sys.stderr, flush=True)
 
     result = fit(
         start,
