@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from benchmarks.commands import benchmark as benchmark_cmd
 from benchmarks.commands import calibrate as calibrate_cmd
+from benchmarks.commands import classifiers as classifiers_cmd
 from benchmarks.commands import report as report_cmd
 from benchmarks.commands import scenarios as scenarios_cmd
 from benchmarks.commands import simulate as simulate_cmd
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark_cmd.register(sub)
     report_cmd.register(sub)
     calibrate_cmd.register(sub)
+    classifiers_cmd.register(sub)
     return parser
 
 

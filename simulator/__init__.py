@@ -1,15 +1,30 @@
 """boneflare's simulator: virtual patients with lung adenocarcinoma and bone metastases.
 
 The main entry points are :func:`load_scenario` and :func:`simulate`; see
-docs/quickstart.md.
+docs/quickstart.md. Names are imported lazily, so that importing a small module such
+as :mod:`simulator.observed` (all a classifier needs) does not load the engine.
 """
 
-from simulator.errors import BoneflareError, ScenarioError
-from simulator.run import RunSpec, iter_chunks, simulate, simulate_patient, simulate_range
-from simulator.scenarios import Scenario, load_scenario, preset_names
-from simulator.tables import CohortTables
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "BoneflareError": "simulator.errors",
+    "ScenarioError": "simulator.errors",
+    "RunSpec": "simulator.run",
+    "iter_chunks": "simulator.run",
+    "simulate": "simulator.run",
+    "simulate_patient": "simulator.run",
+    "simulate_range": "simulator.run",
+    "Scenario": "simulator.scenarios",
+    "load_scenario": "simulator.scenarios",
+    "preset_names": "simulator.scenarios",
+    "CohortTables": "simulator.tables",
+}
 
 __all__ = [
     "BoneflareError",
@@ -25,3 +40,24 @@ __all__ = [
     "simulate_patient",
     "simulate_range",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name from its module on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs only
+    from simulator.errors import BoneflareError, ScenarioError
+    from simulator.run import RunSpec, iter_chunks, simulate, simulate_patient, simulate_range
+    from simulator.scenarios import Scenario, load_scenario, preset_names
+    from simulator.tables import CohortTables

@@ -25,10 +25,20 @@ DRAW_STREAM = 0
 """First element of the spawn key of the per-block streams."""
 
 # Columns of ``Draws.base_u`` (standard uniforms, one row per patient).
-U_SEX, U_STAGE, U_EGFR, U_ARM, U_BONE, U_CHARACTER, U_NONRESPONDER, U_FLARE, U_DROPOUT, U_AGE = (
-    range(10)
-)
-N_BASE_U = 10
+(
+    U_SEX,
+    U_STAGE,
+    U_EGFR,
+    U_ARM,
+    U_BONE,
+    U_CHARACTER,
+    U_NONRESPONDER,
+    U_FLARE,
+    U_DROPOUT,
+    U_AGE,
+    U_BONE_RESPONSE,
+) = range(11)
+N_BASE_U = 11
 
 # Columns of ``Draws.base_z`` (standard normals, one row per patient).
 (

@@ -33,6 +33,7 @@ class Latent:
     decay: np.ndarray  # soft-tissue d, 1/day
     growth: np.ndarray  # soft-tissue g, 1/day
     nonresponder: np.ndarray  # bool
+    bone_discordant: np.ndarray  # bool: bone disease does not respond (mixed response)
     bone_decay: np.ndarray  # 1/day
     bone_growth: np.ndarray  # 1/day
     soft_progression_day: np.ndarray  # RECIST rule met by the true sum
@@ -105,6 +106,10 @@ def make_latent(scenario: Scenario, baseline: Baseline, draws: D.Draws) -> Laten
     b = scenario.bone
     bone_decay = decay * b.decay_ratio * np.exp(b.ratio_log_sd * z[:, D.Z_BONE_DECAY])
     bone_growth = growth * b.growth_ratio * np.exp(b.ratio_log_sd * z[:, D.Z_BONE_GROWTH])
+    # Mixed response: in some patients the bone disease ignores the treatment.
+    discordant = baseline.bone_mets & (u[:, D.U_BONE_RESPONSE] < b.discordant_fraction)
+    bone_decay = np.where(discordant, 0.0, bone_decay)
+    bone_growth = np.where(discordant, bone_growth * b.discordant_growth_factor, bone_growth)
     bone_pd = np.where(
         baseline.bone_mets, K.regrowth_day(bone_decay, bone_growth, b.progression_rise), np.inf
     )
@@ -145,6 +150,7 @@ def make_latent(scenario: Scenario, baseline: Baseline, draws: D.Draws) -> Laten
         decay=decay,
         growth=growth,
         nonresponder=nonresponder,
+        bone_discordant=discordant,
         bone_decay=bone_decay,
         bone_growth=bone_growth,
         soft_progression_day=soft_pd,

@@ -99,6 +99,7 @@ TABLES: dict[str, dict[str, Column]] = {
         "new_bone_lesion_day": Column("float64", "day", "a new bone lesion appears"),
         "dropout_day": Column("float64", "day", "leaves follow-up (death, withdrawal)"),
         "nonresponder": Column("bool", "", "treatment has no effect"),
+        "bone_discordant": Column("bool", "", "bone disease does not respond (mixed response)"),
         "decay_per_day": Column("float64", "1/day", "Stein-Fojo decay d, soft tissue"),
         "growth_per_day": Column("float64", "1/day", "Stein-Fojo regrowth g, soft tissue"),
         "bone_decay_per_day": Column("float64", "1/day", "decay of the bone burden"),

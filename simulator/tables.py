@@ -254,6 +254,7 @@ def truth_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
             "new_bone_lesion_day": lat.new_bone_lesion_day,
             "dropout_day": lat.dropout_day,
             "nonresponder": lat.nonresponder,
+            "bone_discordant": lat.bone_discordant,
             "decay_per_day": lat.decay,
             "growth_per_day": lat.growth,
             "bone_decay_per_day": lat.bone_decay,

@@ -100,3 +100,120 @@ def valid_parameter_values(draw) -> tuple[str, object]:
     if spec.kind == "int":
         return name, draw(st.integers(int(spec.low), int(spec.high)))
     return name, draw(st.floats(spec.low, spec.high))
+
+
+# ---------------------------------------------------------------- observed histories
+# Hand-made observed histories for classifier tests: one patient per history, cut at
+# its decision day by the real simulator.observed.build_batch.
+
+PATIENT_DEFAULTS = {
+    "sex": "F",
+    "age": 62,
+    "stage": "IV",
+    "egfr_positive": False,
+    "arm": "bev_tc",
+    "bone_mets": True,
+    "bone_lesion_character": "lytic",
+}
+"""Baseline facts of a hand-made history unless it says otherwise."""
+
+
+def scan(day, sld_mm, recist="SD", bone="stable", look="lytic", new_lesion=False) -> dict:
+    """One CT reading of a hand-made history."""
+    return {
+        "day": day,
+        "sld_mm": float(sld_mm),
+        "recist_response": recist,
+        "bone_reading": bone,
+        "lesion_look": look,
+        "new_lesion": bool(new_lesion),
+    }
+
+
+def history_batch(histories, decision_scans=None):
+    """An ObservedBatch of hand-made histories (mappings), one patient each.
+
+    A history has ``scans`` (list of :func:`scan`, the first at baseline), optional
+    ``alp`` and ``calcium`` lists of ``(day, value)`` and optional ``patient`` facts.
+    The episode is at the last scan, or at ``decision_scans[i]`` when given; anything
+    dated later is in the tables but cut by ``build_batch``.
+    """
+    import pandas as pd
+
+    from simulator.observed import build_batch
+
+    patients, labs, scans, episodes = [], [], [], []
+    for pid, h in enumerate(histories):
+        patients.append({"patient_id": pid, **PATIENT_DEFAULTS, **h.get("patient", {})})
+        for analyte in ("alp", "calcium"):
+            for day, value in h.get(analyte, ()):
+                labs.append({"patient_id": pid, "day": day, "analyte": analyte, "value": value})
+        for k, reading in enumerate(h["scans"]):
+            scans.append({"patient_id": pid, "scan_index": k, **reading})
+        k = len(h["scans"]) - 1 if decision_scans is None else decision_scans[pid]
+        day = h["scans"][k]["day"]
+        episodes.append(
+            {"episode_id": pid * 1024 + k, "patient_id": pid, "day": day, "scan_index": k}
+        )
+    lab_columns = ["patient_id", "day", "analyte", "value"]
+    scan_columns = [
+        "patient_id",
+        "day",
+        "scan_index",
+        "sld_mm",
+        "recist_response",
+        "bone_reading",
+        "lesion_look",
+        "new_lesion",
+    ]
+    return build_batch(
+        pd.DataFrame(episodes, columns=["episode_id", "patient_id", "day", "scan_index"]),
+        pd.DataFrame(patients, columns=["patient_id", *PATIENT_DEFAULTS]),
+        pd.DataFrame(labs, columns=lab_columns).astype({"day": "int64", "value": "float64"}),
+        pd.DataFrame(scans, columns=scan_columns),
+    )
+
+
+@st.composite
+def observed_histories(draw, max_episodes: int = 5):
+    """Hand-made histories with irregular visits, missed labs and any readings."""
+    histories = []
+    for _ in range(draw(st.integers(0, max_episodes))):
+        gaps = draw(st.lists(st.integers(1, 80), min_size=1, max_size=7))
+        days = [0]
+        for gap in gaps:
+            days.append(days[-1] + gap)
+        scans = [
+            scan(
+                day,
+                draw(st.integers(0, 200)),  # measured sums are whole mm
+                recist="baseline" if k == 0 else draw(st.sampled_from(["CR", "PR", "SD", "PD"])),
+                bone="baseline" if k == 0 else draw(st.sampled_from(["stable", "better", "worse"])),
+                look=draw(st.sampled_from(["none", "lytic", "sclerotic", "mixed"])),
+                new_lesion=draw(st.booleans()),
+            )
+            for k, day in enumerate(days)
+        ]
+        horizon = days[-1] + 60
+        alp = draw(
+            st.lists(
+                st.tuples(st.integers(0, horizon), st.floats(20.0, 800.0)),
+                max_size=8,
+                unique_by=lambda t: t[0],
+            )
+        )
+        calcium = [(day, draw(st.floats(1.5, 3.0))) for day, _ in alp]
+        patient = {"bone_mets": draw(st.booleans()), "arm": draw(st.sampled_from(ARMS))}
+        histories.append({"scans": scans, "alp": alp, "calcium": calcium, "patient": patient})
+    return histories
+
+
+# Benchmark harness: coordinates of derived seeds.
+seed_purposes = st.sampled_from(["test", "train", "fit"])
+"""Purpose tags of :func:`benchmarks.harness.seeds.derive_seed`."""
+
+seed_coordinates = st.text(max_size=8)
+"""A scenario hash or classifier name (any short text)."""
+
+replicate_numbers = st.integers(min_value=0, max_value=999)
+"""A replicate number."""

@@ -164,11 +164,13 @@ def _build(cls: type, raw: Mapping[str, Any], prefix: str) -> Any:
         where = prefix.rstrip(".") or "scenario"
         raise ScenarioError(f"{where} must be a table of parameters, got {raw!r}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields) - (set(META_KEYS) if not prefix else set()))
+    unknown = sorted(set(raw) - set(fields) - (set(META_KEYS) if not prefix else set()), key=str)
     if unknown:
         allowed = ", ".join(sorted(n for n in fields if n not in META_KEYS))
+        first = unknown[0]
+        name = first if isinstance(first, str) and first.isidentifier() else repr(first)
         raise ScenarioError(
-            f"unknown field {prefix}{unknown[0]}: allowed in {prefix.rstrip('.') or 'scenario'}"
+            f"unknown field {prefix}{name}: allowed in {prefix.rstrip('.') or 'scenario'}"
             f" are {allowed}"
         )
     kwargs: dict[str, Any] = {}

@@ -239,6 +239,22 @@ class Bone:
     ratio_log_sd: float = param(
         0.35, doc="log-scale patient spread of both ratios", source="design", low=0.0, high=5.0
     )
+    discordant_fraction: float = param(
+        0.15,
+        doc="share of bone-metastatic patients whose bone disease does not respond, "
+        "whatever the soft tissue does (mixed response)",
+        source="design: bone-only progression on responding soft tissue is the hard case "
+        "(MDA criteria; Shi 2021, 4)",
+        low=0.0,
+        high=1.0,
+    )
+    discordant_growth_factor: float = param(
+        6.0,
+        doc="bone regrowth rate multiplier of a discordant patient",
+        source="design",
+        low=0.0,
+        high=100.0,
+    )
     progression_rise: float = param(
         0.25,
         doc="regrowth over the bone nadir that is progression",

@@ -1,0 +1,198 @@
+"""``boneflare benchmark``: score classifiers on simulated cohorts and print the leaderboard."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from benchmarks.commands.common import non_negative_int, positive_int
+from simulator.engine import ENGINES
+
+if TYPE_CHECKING:
+    from benchmarks.harness import BenchmarkConfig
+
+EXECUTORS = ("local", "dask")
+"""Choices of ``--executor`` (as :data:`benchmarks.harness.execute.EXECUTORS`; the
+harness, and scikit-learn with it, is imported only when the command runs)."""
+
+QUICK = {"replicates": 5, "patients": 500, "max_training_patients": 5000}
+"""Sizes of ``--quick``: a small default benchmark that finishes in well under a minute."""
+
+DEFAULTS = {"replicates": 200, "patients": 1000, "max_training_patients": None}
+"""Sizes of the full default benchmark."""
+
+EXIT_FAILURES = 1
+"""Exit status of a run that completed but in which some classifier failed."""
+
+
+def _default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``benchmark`` subcommand."""
+    p = sub.add_parser(
+        "benchmark",
+        help="score classifiers on simulated cohorts",
+        description="Score flare-versus-progression classifiers on simulated cohorts: "
+        "metrics per replicate, mean, Monte Carlo SE and paired differences.",
+    )
+    p.add_argument(
+        "--scenario",
+        default="paper",
+        help="test scenario(s): preset names or .toml paths, comma-separated (default paper)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter of every test scenario (repeatable)",
+    )
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="sweep a parameter (repeatable; the cartesian product is run)",
+    )
+    p.add_argument(
+        "--classifiers", default="all", help="'all' or comma-separated names (default all)"
+    )
+    p.add_argument("--replicates", type=positive_int, default=None, help="test cohorts (200)")
+    p.add_argument("--patients", type=positive_int, default=None, help="patients per cohort (1000)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="run seed (default 0)")
+    p.add_argument(
+        "--max-training-patients",
+        type=positive_int,
+        default=None,
+        help="cap on learned classifiers' training cohorts (default: their own sizes)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"small run: {QUICK['replicates']} replicates of {QUICK['patients']} patients, "
+        f"training cohorts of at most {QUICK['max_training_patients']} patients",
+    )
+    p.add_argument(
+        "--train-scenario", default=None, help="train learned classifiers on this scenario"
+    )
+    p.add_argument(
+        "--closed-loop",
+        action="store_true",
+        help="run each classifier as the decision policy inside the simulation",
+    )
+    p.add_argument(
+        "--reference",
+        default=None,
+        help="reference of paired differences (default recist_naive when run)",
+    )
+    p.add_argument("--engine", choices=sorted(ENGINES), default="batched", help="engine")
+    p.add_argument("--out", default=None, help="run folder (default: a new boneflare-run-* here)")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    again.add_argument("--force", action="store_true", help="replace an existing run folder")
+    p.add_argument("--executor", choices=EXECUTORS, default="local", help="local or dask")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (with dask)")
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="local worker processes (default: the CPUs available)",
+    )
+    bar = p.add_mutually_exclusive_group()
+    bar.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_const",
+        const=True,
+        help="always show progress bars (default: when standard error is a terminal)",
+    )
+    bar.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_const",
+        const=False,
+        help="never show progress bars",
+    )
+    p.set_defaults(run=run, progress=None)
+
+
+def _new_folder() -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(f"boneflare-run-{stamp}")
+    k = 2
+    while path.exists():
+        path = Path(f"boneflare-run-{stamp}-{k}")
+        k += 1
+    return path
+
+
+def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
+    """Build the configuration the options describe."""
+    from benchmarks.harness import BenchmarkConfig
+
+    sizes = QUICK if args.quick else DEFAULTS
+    return BenchmarkConfig(
+        classifiers=args.classifiers,
+        scenarios=[s.strip() for s in args.scenario.split(",") if s.strip()],
+        overrides=args.overrides,
+        grid=args.grid,
+        replicates=args.replicates or sizes["replicates"],
+        patients=args.patients or sizes["patients"],
+        seed=args.seed,
+        train_scenario=args.train_scenario,
+        closed_loop=args.closed_loop,
+        reference=args.reference,
+        engine=args.engine,
+        max_training_patients=args.max_training_patients or sizes["max_training_patients"],
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark, print the leaderboard, failures and timings."""
+    from benchmarks.harness import Execution, run_benchmark
+    from benchmarks.harness.timing import format_breakdown
+    from benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
+
+    config = config_from_args(args)
+    workers = args.workers or (1 if args.executor == "dask" else _default_workers())
+    execution = Execution(args.executor, workers, args.scheduler, args.progress)
+    out = Path(args.out) if args.out else _new_folder()
+    try:
+        result = run_benchmark(
+            config,
+            out,
+            execution=execution,
+            resume=args.resume,
+            force=args.force,
+            on_event=lambda m: print(m, file=sys.stderr),
+        )
+    except KeyboardInterrupt:
+        if (out / "units").is_dir():
+            print(
+                f"boneflare: finished units are kept in {out}; continue with --resume --out {out}",
+                file=sys.stderr,
+            )
+        raise
+    summary = summarise_run(result.results, result.failures, result.plan.reference)
+    print(leaderboard_markdown(summary, title=f"Leaderboard ({out})"), end="")
+    print()
+    print(format_breakdown(result.timings))
+    print(f"results in {out} (boneflare report {out} draws the figures)")
+    if len(result.failures):
+        n = result.failures["classifier"].nunique()
+        print(
+            f"boneflare: {n} classifier(s) failed; see above and {out}/failures.parquet",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURES
+    return 0

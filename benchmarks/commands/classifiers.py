@@ -1,0 +1,112 @@
+"""``boneflare classifiers list|check``: the registered classifiers and their conformance.
+
+``list`` prints every classifier found in the entry-point group ``boneflare.classifiers``
+(the built-ins and any installed plugin) with its one-line description. ``check`` runs
+the conformance suite (:mod:`benchmarks.conformance`) over the named classifiers, or all
+of them: exit status 0 when every check passes, 1 when one fails (the classifier and
+the check are named), 2 on an unknown name or a plugin that fails to load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from classifiers import registry
+from classifiers.base import FlareClassifier
+from classifiers.registry import PluginLoadError
+from simulator.errors import BoneflareError
+
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``classifiers`` subcommand and its actions."""
+    parser = sub.add_parser("classifiers", help="list registered classifiers or check them")
+    inner = parser.add_subparsers(dest="action", required=True, parser_class=type(parser))
+    listing = inner.add_parser("list", help="list registered classifiers, one line each")
+    listing.set_defaults(run=run_list)
+    check = inner.add_parser("check", help="run the conformance suite on classifiers")
+    check.add_argument("names", nargs="*", metavar="NAME", help="classifiers to check (all)")
+    check.add_argument(
+        "--verbose", "-v", action="store_true", help="print every check, not only failures"
+    )
+    check.set_defaults(run=run_check)
+
+
+def _kind(cls: type[FlareClassifier]) -> str:
+    if cls.trains_on_test_scenario:
+        return "oracle"
+    return "learned" if cls.learned else "rule"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print one line per registered classifier: name, kind and description.
+
+    A plugin that fails to load is listed with the reason, and the exit status is 2.
+    """
+    names = registry.names()
+    if not names:
+        print("no classifier is registered (entry-point group boneflare.classifiers)")
+        return 0
+    width = max(len(n) for n in names)
+    broken = []
+    for name in names:
+        try:
+            cls = registry.get(name)
+        except PluginLoadError as exc:
+            broken.append(name)
+            print(f"{name.ljust(width)}  (broken)   {exc}")
+            continue
+        print(f"{name.ljust(width)}  {_kind(cls).ljust(9)}  {cls.description}")
+    if broken:
+        print(f"boneflare: error: failed to load {', '.join(broken)}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _instances(names: list[str]) -> list[tuple[str, FlareClassifier]]:
+    """Load and instantiate every named classifier first: user errors before any work."""
+    out = []
+    for name in names or registry.names():
+        cls = registry.get(name)  # UnknownClassifierError / PluginLoadError: exit 2
+        try:
+            out.append((name, cls()))
+        except Exception as exc:
+            raise PluginLoadError(
+                f"classifier {name!r} cannot be built with its default parameters: {exc}"
+            ) from None
+    if not out:
+        raise BoneflareError(
+            "no classifier is registered (entry-point group boneflare.classifiers)"
+        )
+    return out
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Run the conformance suite; print failures (every check with ``--verbose``)."""
+    from benchmarks.conformance import all_checks, check_classifier, sample_data
+
+    instances = _instances(list(args.names))
+    sample_data()  # simulate the sample once, before the clock starts per classifier
+    n_checks = len(all_checks())
+    failures = 0
+    for name, estimator in instances:
+        started = time.perf_counter()
+        results = check_classifier(estimator, name, raise_errors=False)
+        seconds = time.perf_counter() - started
+        failed = [r for r in results if not r.passed]
+        status = "ok" if not failed else "FAILED"
+        print(f"{name}: {status} ({n_checks - len(failed)}/{n_checks} checks, {seconds:.1f} s)")
+        for r in results:
+            if not r.passed:
+                print(f"  FAILED {r.check}: {r.message}")
+            elif args.verbose:
+                print(f"  ok     {r.check}")
+        failures += len(failed)
+    if failures:
+        print(f"{failures} check(s) failed", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    return 0

@@ -1,0 +1,238 @@
+"""Running a benchmark: plan, train, score every unit, store, consolidate.
+
+:func:`run_benchmark` is the Python API behind ``boneflare benchmark``. It checks the
+whole configuration before doing any work, then
+
+1. fits every learned classifier once per training scenario (each fit stored in
+   ``models/`` as soon as it is done; a resumed run reuses them);
+2. runs the units (scenario point x replicate) on the chosen executor, storing each
+   as soon as it finishes; a resumed run skips the stored ones;
+3. rebuilds the long tables from the stored units and records timings.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchmarks.harness.execute import Execution, Runner, runner
+from benchmarks.harness.plan import BenchmarkConfig, Plan, TrainJob, make_plan
+from benchmarks.harness.store import RunStore, utc_now
+from benchmarks.harness.timing import Stopwatch, breakdown
+from benchmarks.harness.unit import FitOutput, UnitOutput, WorkContext, fit_job, run_unit
+from classifiers.base import FlareClassifier
+
+
+@dataclass
+class BenchmarkResult:
+    """A finished run, as :func:`run_benchmark` returns it.
+
+    Attributes
+    ----------
+    path : Path
+        The run folder.
+    plan : Plan
+        What was run.
+    results, predictions, failures : DataFrame
+        The consolidated long tables (see :mod:`benchmarks.harness.store`).
+    timings : dict
+        This session's time breakdown (:func:`benchmarks.harness.timing.breakdown`).
+    units_run, units_skipped : int
+        Units computed in this session, and units found already stored.
+
+    """
+
+    path: Path
+    plan: Plan
+    results: pd.DataFrame
+    predictions: pd.DataFrame
+    failures: pd.DataFrame
+    timings: dict[str, Any]
+    units_run: int
+    units_skipped: int
+
+
+@dataclass(frozen=True)
+class _FitContext:
+    prototypes: dict[str, FlareClassifier]
+    engine: str
+
+
+def _fit_task(job: TrainJob, context: _FitContext) -> FitOutput:
+    return fit_job(job, context.prototypes[job.classifier], context.engine)
+
+
+def _progress(total: int, label: str, enabled: bool | None) -> Callable[[int | None], None]:
+    """Return ``update(n)`` (``update(None)`` closes) for a tqdm bar, or a no-op."""
+    if enabled is None:
+        enabled = sys.stderr.isatty() and not os.environ.get("CI")
+    if not enabled or total == 0:
+        return lambda n: None
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked
+    bar = tqdm(total=total, desc=label, unit=label.split()[-1], file=sys.stderr, leave=False)
+
+    def update(n: int | None) -> None:
+        if n is None:
+            bar.close()
+        else:
+            bar.update(n)
+
+    return update
+
+
+def _drain(
+    outputs: Iterator[Any],
+    bar: Callable[[int | None], None],
+    store_one: Callable[[Any], None],
+) -> None:
+    """Store every output as it arrives, advancing the progress bar; close it at the end."""
+    try:
+        for output in outputs:
+            store_one(output)
+            bar(1)
+    finally:
+        bar(None)
+
+
+def run_benchmark(
+    config: BenchmarkConfig,
+    out: str | Path,
+    *,
+    execution: Execution | None = None,
+    resume: bool = False,
+    force: bool = False,
+    on_event: Callable[[str], None] | None = None,
+) -> BenchmarkResult:
+    """Run (or resume) a benchmark into the folder ``out`` and return its tables.
+
+    Parameters
+    ----------
+    config : BenchmarkConfig
+        What to run.
+    out : str or Path
+        The run folder: must not exist (or be empty) unless ``resume`` or ``force``.
+    execution : Execution, optional
+        Where to run (default: this process).
+    resume : bool
+        Continue the run stored in ``out`` (same configuration), skipping stored work.
+    force : bool
+        Replace the run stored in ``out``.
+    on_event : callable, optional
+        Called with one-line messages (what is skipped, what runs).
+
+    Raises
+    ------
+    BoneflareError
+        On bad input, an existing folder without ``resume``/``force``, a resumed folder
+        of another configuration, or an unreachable Dask scheduler; nothing is computed.
+
+    """
+    started = time.perf_counter()
+    say = on_event or (lambda message: None)
+    execution = execution or Execution()
+    plan = make_plan(config)
+    store = RunStore(out)
+    parent = Stopwatch()
+    with runner(execution) as run:
+        if resume:
+            info = store.open_resume(plan.experiment())
+        else:
+            store.create(plan.experiment(), plan.seeds(), force=force)
+            info = store.read_provenance()
+        session: dict[str, Any] = {
+            "started": utc_now(),
+            "resumed": resume,
+            "executor": execution.executor,
+            "workers": execution.workers,
+            "scheduler": execution.scheduler,
+        }
+        work = Stopwatch()
+        stages = Stopwatch()
+        with stages("training"):
+            fits = _train(plan, store, run, execution, work, parent, say)
+        context = WorkContext(
+            plan=plan,
+            models={k: f.model for k, f in fits.items() if f.model is not None},
+            fit_seconds={k: f.seconds for k, f in fits.items() if f.model is not None},
+        )
+        done = store.done_units()
+        pending = [u for u in plan.units if u.name not in done]
+        skipped = len(plan.units) - len(pending)
+        if skipped:
+            say(f"resuming: {skipped} of {len(plan.units)} units already stored")
+
+        fresh: dict[str, UnitOutput] = {}
+
+        def store_unit(output: UnitOutput) -> None:
+            work.merge(output.timings)
+            with parent("store"):
+                store.write_unit(output)
+            fresh[output.name] = output
+
+        bar = _progress(len(pending), "scoring units", execution.progress)
+        with stages("scoring"):
+            _drain(run.map_unordered(run_unit, pending, context), bar, store_unit)
+        workers = run.workers
+    with parent("consolidate"), stages("consolidating"):
+        tables = store.consolidate([u.name for u in plan.units], fresh)
+    work.merge(parent.seconds)
+    timings = breakdown(work.seconds, time.perf_counter() - started, workers, stages.seconds)
+    session |= {
+        "finished": utc_now(),
+        "units_run": len(pending),
+        "units_skipped": skipped,
+        "timings": timings,
+    }
+    info["sessions"] = [*info.get("sessions", []), session]
+    info["status"] = "complete"
+    info["timings"] = timings
+    store.write_provenance(info)
+    return BenchmarkResult(
+        path=store.path,
+        plan=plan,
+        results=tables["results"],
+        predictions=tables["predictions"],
+        failures=tables["failures"],
+        timings=timings,
+        units_run=len(pending),
+        units_skipped=skipped,
+    )
+
+
+def _train(
+    plan: Plan,
+    store: RunStore,
+    run: Runner,
+    execution: Execution,
+    work: Stopwatch,
+    parent: Stopwatch,
+    say: Callable[[str], None],
+) -> dict[str, FitOutput]:
+    """Fit the learned classifiers not yet stored; return every fit of the plan by key."""
+    fits = store.read_models()
+    # longest first: the slowest fit starts at once, the others fill the remaining workers
+    pending = sorted(
+        (j for j in plan.jobs if j.key not in fits), key=lambda j: j.patients, reverse=True
+    )
+    if fits and plan.jobs:
+        say(f"resuming: {len(plan.jobs) - len(pending)} of {len(plan.jobs)} fitted models stored")
+    context = _FitContext({e.label: e.prototype for e in plan.classifiers}, plan.config.engine)
+
+    def store_fit(output: FitOutput) -> None:
+        work.merge(output.timings)
+        with parent("store"):
+            store.write_model(output)
+        fits[output.key] = output
+
+    bar = _progress(len(pending), "fitting models", execution.progress)
+    _drain(run.map_unordered(_fit_task, pending, context), bar, store_fit)
+    return {j.key: fits[j.key] for j in plan.jobs}

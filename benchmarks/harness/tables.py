@@ -1,0 +1,122 @@
+"""The three long tables of a benchmark run: their columns, Arrow types and row order.
+
+Units build their tables directly as Arrow tables in these schemas (cheap to build, to
+send back from a worker and to write); the store concatenates, sorts and writes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from simulator.observed import ACTION_NAMES
+
+TABLES = ("results", "predictions", "failures")
+"""Table names, also their file names (``<name>.parquet``)."""
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "results": pa.schema(
+        [
+            ("scenario", pa.string()),
+            ("classifier", pa.string()),
+            ("replicate", pa.int32()),
+            ("metric", pa.string()),
+            ("value", pa.float64()),
+        ]
+    ),
+    "predictions": pa.schema(
+        [
+            ("scenario", pa.string()),
+            ("classifier", pa.string()),
+            ("replicate", pa.int32()),
+            ("episode_id", pa.int64()),
+            ("patient_id", pa.int64()),
+            ("day", pa.int16()),
+            ("y", pa.int8()),
+            ("p_flare", pa.float64()),
+            ("action", pa.dictionary(pa.int8(), pa.string())),
+        ]
+    ),
+    "failures": pa.schema(
+        [
+            ("scenario", pa.string()),
+            ("classifier", pa.string()),
+            ("replicate", pa.int32()),
+            ("unit", pa.string()),
+            ("stage", pa.string()),
+            ("message", pa.string()),
+        ]
+    ),
+}
+"""Column types of the three long tables, as stored."""
+
+
+def results_table(scenario: str, replicate: int, rows: list[tuple[str, str, float]]) -> pa.Table:
+    """Long results of one unit from ``(classifier, metric, value)`` rows."""
+    n = len(rows)
+    return pa.table(
+        {
+            "scenario": pa.repeat(pa.scalar(scenario, pa.string()), n),
+            "classifier": pa.array([r[0] for r in rows], pa.string()),
+            "replicate": pa.array(np.full(n, replicate, dtype=np.int32)),
+            "metric": pa.array([r[1] for r in rows], pa.string()),
+            "value": pa.array([r[2] for r in rows], pa.float64()),
+        },
+        schema=SCHEMAS["results"],
+    )
+
+
+def failures_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Failure records as a table."""
+    return pa.Table.from_pylist(rows, schema=SCHEMAS["failures"])
+
+
+def predictions_table(
+    scenario: str,
+    replicate: int,
+    classifiers: list[str],
+    episodes: dict[str, np.ndarray],
+    y: np.ndarray,
+    p_flare: np.ndarray,
+    action: np.ndarray,
+) -> pa.Table:
+    """Predictions of several classifiers on the same episodes, classifier after classifier.
+
+    Parameters
+    ----------
+    scenario : str
+        The unit's scenario label.
+    replicate : int
+        The unit's replicate.
+    classifiers : list of str
+        One label per block of ``len(y)`` rows of ``p_flare`` and ``action``.
+    episodes : dict of str to ndarray
+        ``episode_id``, ``patient_id`` and ``day`` of the episodes.
+    y : ndarray
+        Label per episode (1 flare, 0 progression).
+    p_flare, action : ndarray
+        Concatenated per classifier.
+
+    """
+    k, n = len(classifiers), len(y)
+    return pa.table(
+        {
+            "scenario": pa.repeat(pa.scalar(scenario, pa.string()), k * n),
+            "classifier": pa.DictionaryArray.from_arrays(
+                pa.array(np.repeat(np.arange(k, dtype=np.int32), n)),
+                pa.array(classifiers, pa.string()),
+            ).cast(pa.string()),
+            "replicate": pa.array(np.full(k * n, replicate, dtype=np.int32)),
+            "episode_id": pa.array(np.tile(episodes["episode_id"], k).astype(np.int64)),
+            "patient_id": pa.array(np.tile(episodes["patient_id"], k).astype(np.int64)),
+            "day": pa.array(np.tile(episodes["day"], k).astype(np.int16)),
+            "y": pa.array(np.tile(y, k).astype(np.int8)),
+            "p_flare": pa.array(np.asarray(p_flare, dtype=np.float64)),
+            "action": pa.DictionaryArray.from_arrays(
+                pa.array(np.asarray(action, dtype=np.int8)), pa.array(list(ACTION_NAMES))
+            ),
+        },
+        schema=SCHEMAS["predictions"],
+    )

@@ -1,0 +1,216 @@
+"""The leaderboard: per scenario, every classifier's metrics as mean ± Monte Carlo SE.
+
+Built on :mod:`benchmarks.aggregate` (``summarise``, ``paired_differences``,
+``leaderboard``); this module only chooses the columns and writes them as Markdown
+(printed by ``boneflare benchmark`` and written by ``boneflare report``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import pandas as pd
+
+from benchmarks.aggregate import leaderboard, paired_differences, summarise
+
+COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("roc_auc", "ROC AUC", "{:.3f}"),
+    ("sensitivity_flare", "sens. flare", "{:.3f}"),
+    ("specificity", "specificity", "{:.3f}"),
+    ("balanced_accuracy", "bal. acc.", "{:.3f}"),
+    ("brier", "Brier", "{:.3f}"),
+    ("log_loss", "log loss", "{:.3f}"),
+    ("flare_patients_stopped_share", "flare pts stopped", "{:.3f}"),
+    ("effective_days_lost", "days lost", "{:.1f}"),
+    ("progression_delay_days", "PD delay (d)", "{:.1f}"),
+    ("episodes_deferred_share", "deferred", "{:.3f}"),
+    ("fit_seconds", "fit ms", "{:.1f}"),
+    ("predict_seconds", "predict ms", "{:.1f}"),
+)
+"""Leaderboard columns: metric, header, number format (mean and MCSE alike)."""
+
+SCALES: Final[dict[str, float]] = {"fit_seconds": 1000.0, "predict_seconds": 1000.0}
+"""Display factors (seconds shown as milliseconds); stored values are unscaled."""
+
+DIFFERENCE_METRICS: Final[tuple[str, ...]] = (
+    "roc_auc",
+    "balanced_accuracy",
+    "brier",
+    "flare_patients_stopped_share",
+    "effective_days_lost",
+    "progression_delay_days",
+)
+"""Metrics shown as paired differences against the reference classifier."""
+
+SORT_METRIC: Final[str] = "roc_auc"
+"""Metric the leaderboard is sorted by (best first)."""
+
+
+@dataclass
+class Summary:
+    """Aggregated results of a run.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        :func:`benchmarks.aggregate.summarise` of the results.
+    board : DataFrame
+        :func:`benchmarks.aggregate.leaderboard` sorted by :data:`SORT_METRIC`.
+    differences : DataFrame or None
+        :func:`benchmarks.aggregate.paired_differences` against ``reference``.
+    reference : str or None
+        The reference classifier.
+    failures : DataFrame
+        Failure records.
+
+    """
+
+    summary: pd.DataFrame
+    board: pd.DataFrame
+    differences: pd.DataFrame | None
+    reference: str | None
+    failures: pd.DataFrame
+
+
+def summarise_run(results: pd.DataFrame, failures: pd.DataFrame, reference: str | None) -> Summary:
+    """Aggregate a run's long results across replicates (missing values excluded).
+
+    Parameters
+    ----------
+    results : DataFrame
+        Long results (scenario, classifier, replicate, metric, value).
+    failures : DataFrame
+        Failure records (shown under the leaderboard).
+    reference : str or None
+        Classifier of the paired differences (none when absent from the results).
+
+    Returns
+    -------
+    Summary
+        Summary, leaderboard, paired differences and failures.
+
+    """
+    summary = summarise(results)
+    if (summary["metric"] == SORT_METRIC).any():
+        board = leaderboard(summary, SORT_METRIC)
+    else:
+        board = pd.DataFrame(columns=["scenario", "classifier"])
+    differences = None
+    if reference is not None and (results["classifier"] == reference).any():
+        differences = paired_differences(results, reference)
+    return Summary(summary, board, differences, reference, failures)
+
+
+def _cell(mean: float, mcse: float, fmt: str, scale: float = 1.0) -> str:
+    if mean is None or math.isnan(mean):
+        return "n/a"
+    text = fmt.format(mean * scale)
+    if mcse is not None and not math.isnan(mcse):
+        text += " ± " + fmt.format(mcse * scale)
+    return text
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table with columns padded to a common width (readable as plain text)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows
+    ]
+    return [line, rule, *body]
+
+
+def board_rows(board: pd.DataFrame, scenario: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of one scenario's leaderboard (columns present in the run only)."""
+    part = board[board["scenario"] == scenario]
+    present = [(m, h, f) for m, h, f in COLUMNS if f"{m}_mean" in part.columns]
+    header = ["classifier", *(h for _, h, _ in present)]
+    rows = [
+        [
+            str(r["classifier"]),
+            *(_cell(r[f"{m}_mean"], r[f"{m}_mcse"], f, SCALES.get(m, 1.0)) for m, _, f in present),
+        ]
+        for _, r in part.iterrows()
+    ]
+    return header, rows
+
+
+def difference_rows(differences: pd.DataFrame, scenario: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of paired differences (mean and 95% interval) for one scenario."""
+    part = differences[differences["scenario"] == scenario]
+    formats = {m: f for m, _, f in COLUMNS}
+    headers = {m: h for m, h, _ in COLUMNS}
+    metrics = [m for m in DIFFERENCE_METRICS if (part["metric"] == m).any()]
+    header = ["classifier", *(f"Δ {headers[m]}" for m in metrics)]
+    rows = []
+    for classifier in sorted(part["classifier"].unique()):
+        row = [str(classifier)]
+        for m in metrics:
+            hit = part[(part["classifier"] == classifier) & (part["metric"] == m)]
+            r = hit.iloc[0]
+            fmt = formats[m]
+            if math.isnan(r["mean"]):
+                row.append("n/a")
+            elif math.isnan(r["ci_low"]):
+                row.append(fmt.format(r["mean"]))
+            else:
+                low, high = fmt.format(r["ci_low"]), fmt.format(r["ci_high"])
+                row.append(f"{fmt.format(r['mean'])} [{low}, {high}]")
+        rows.append(row)
+    return header, rows
+
+
+def failure_lines(failures: pd.DataFrame) -> list[str]:
+    """One line per (classifier, stage, message): how many units it failed in."""
+    if failures is None or failures.empty:
+        return []
+    lines = []
+    grouped = failures.groupby(["classifier", "stage", "message"], sort=True, observed=True)
+    for (classifier, stage, message), rows in grouped:
+        units = rows["unit"].nunique()
+        lines.append(f"- {classifier} failed in {stage} ({units} unit(s)): {message}")
+    return lines
+
+
+def leaderboard_markdown(summary: Summary, title: str = "Leaderboard") -> str:
+    """Return the leaderboard of every scenario, paired differences and failures, as Markdown.
+
+    Parameters
+    ----------
+    summary : Summary
+        From :func:`summarise_run`.
+    title : str
+        Top heading.
+
+    Returns
+    -------
+    str
+        Markdown text; its tables are padded so that it also reads as plain text.
+
+    """
+    out = [f"# {title}", ""]
+    out.append(
+        "Mean ± Monte Carlo standard error across replicates; missing values (e.g. AUC in a "
+        f"cohort without flare) are excluded. Sorted by {SORT_METRIC}, best first."
+    )
+    for scenario in sorted(summary.board["scenario"].unique()):
+        header, rows = board_rows(summary.board, scenario)
+        n = summary.summary[summary.summary["scenario"] == scenario]["n"].max()
+        out += ["", f"## {scenario} ({int(n)} replicates)", "", *_table(header, rows)]
+        if summary.differences is not None and len(summary.differences):
+            header, rows = difference_rows(summary.differences, scenario)
+            if rows:
+                out += [
+                    "",
+                    f"Paired differences against {summary.reference} (mean [95% interval]):",
+                    "",
+                    *_table(header, rows),
+                ]
+    lines = failure_lines(summary.failures)
+    if lines:
+        out += ["", "## Failures", "", *lines]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,86 @@
+"""Whole trajectories as features: ALP on a day grid, soft tissue and bone per scan.
+
+:func:`extract_features` summarises a history in a few numbers; a flexible model can use
+the whole path instead (the Bayes oracle does). :func:`trajectory_features` gives, per
+episode, the ALP as % of baseline carried forward to every point of a 21-day grid, and
+the soft-tissue % change and bone reading at every scan index, NaN where the history has
+not reached that point yet (or has no value there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from classifiers._series import EpisodeSeries
+from classifiers.features import _is
+from simulator.observed import ObservedBatch
+
+LAB_GRID_DAYS = 21
+"""Spacing of the ALP grid: one 21-day treatment cycle (Shi 2021, 1.2)."""
+
+BONE_CODES = {"better": -1.0, "stable": 0.0, "worse": 1.0}
+"""Numeric code of a follow-up bone reading (baseline and 'none' are NaN)."""
+
+
+def trajectory_columns(n_lab_points: int, n_scans: int) -> list[str]:
+    """Return the column names of :func:`trajectory_features` for these sizes."""
+    alp = [f"alp_pct_day_{LAB_GRID_DAYS * (i + 1)}" for i in range(n_lab_points)]
+    sld = [f"sld_pct_scan_{k}" for k in range(1, n_scans + 1)]
+    bone = [f"bone_scan_{k}" for k in range(1, n_scans + 1)]
+    return alp + sld + bone
+
+
+def trajectory_features(batch: ObservedBatch, n_lab_points: int, n_scans: int) -> pd.DataFrame:
+    """Return the trajectories of every episode, one row per episode in batch order.
+
+    Parameters
+    ----------
+    batch : ObservedBatch
+        Observed histories (episode ids must be unique).
+    n_lab_points : int
+        ALP grid points: days 21, 42, ..., ``21 * n_lab_points``.
+    n_scans : int
+        Follow-up scans 1 .. ``n_scans``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :func:`trajectory_columns`: ``alp_pct_day_<d>`` (latest ALP on or before
+        day ``d`` as % of the first, NaN after the decision day), ``sld_pct_scan_<k>``
+        (soft-tissue % change from baseline at scan ``k``) and ``bone_scan_<k>``
+        (:data:`BONE_CODES`).
+
+    """
+    index = pd.Index(batch.episodes["episode_id"].to_numpy())
+    n = len(index)
+    decision = batch.episodes["day"].to_numpy(dtype=float)
+    labs = batch.labs[_is(batch.labs["analyte"], "alp")]
+    alp = EpisodeSeries.build(index, labs)
+    value = alp.values(labs["value"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = 100.0 * value / alp.per_row(alp.first(value))
+    columns: dict[str, np.ndarray] = {}
+    for i in range(n_lab_points):
+        day = float(LAB_GRID_DAYS * (i + 1))
+        at = np.where(decision >= day, day, np.nan)
+        columns[f"alp_pct_day_{LAB_GRID_DAYS * (i + 1)}"] = alp.locf(pct, at)
+
+    scans = batch.scans
+    s = EpisodeSeries.build(index, scans, tiebreak="scan_index")
+    k = s.values(scans["scan_index"]).astype(np.int64)
+    sld = s.values(scans["sld_mm"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sld_pct = 100.0 * (sld - s.per_row(s.first(sld))) / s.per_row(s.first(sld))
+    reading = scans["bone_reading"].astype(object).map(BONE_CODES).to_numpy(dtype=float)
+    bone = s.values(reading)
+    keep = (k >= 1) & (k <= n_scans)
+    sld_grid = np.full((n, n_scans), np.nan)
+    bone_grid = np.full((n, n_scans), np.nan)
+    sld_grid[s.pos[keep], k[keep] - 1] = sld_pct[keep]
+    bone_grid[s.pos[keep], k[keep] - 1] = bone[keep]
+    for j in range(n_scans):
+        columns[f"sld_pct_scan_{j + 1}"] = sld_grid[:, j]
+    for j in range(n_scans):
+        columns[f"bone_scan_{j + 1}"] = bone_grid[:, j]
+    return pd.DataFrame(columns, columns=trajectory_columns(n_lab_points, n_scans))

@@ -1,0 +1,106 @@
+"""``boneflare report``: leaderboard (Markdown, self-contained HTML) and figures of a run."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from test_harness_plugins import DeferTest, EarlyTest, LearnedTest, NaiveTest, RaisesTest
+
+from benchmarks.aggregate import summarise
+from benchmarks.cli import main
+from benchmarks.harness import BenchmarkConfig, run_benchmark
+from benchmarks.report import write_report
+from benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
+from simulator.errors import BoneflareError
+
+CLASSIFIERS = [NaiveTest, EarlyTest, DeferTest, LearnedTest, RaisesTest]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    config = BenchmarkConfig(
+        classifiers=CLASSIFIERS,
+        grid=["ct.interval_days=42,56"],
+        replicates=3,
+        patients=200,
+        seed=2,
+        reference="naive_test",
+    )
+    return run_benchmark(config, tmp_path_factory.mktemp("report") / "run")
+
+
+@pytest.fixture(scope="module")
+def report(run):
+    return write_report(run.path)
+
+
+def test_report_folder_holds_leaderboard_tables_and_every_figure(run, report):
+    names = {p.name for p in report.iterdir()}
+    assert {"leaderboard.md", "index.html", "summary.csv", "differences.csv"} <= names
+    for point in run.plan.points:
+        slug = re.sub(r"[^A-Za-z0-9_.-]", "_", point.label).strip("_")
+        for kind in ("roc", "calibration", "distributions", "consequences"):
+            assert f"{kind}_{slug}.png" in names
+    assert "sweep_ct.interval_days.png" in names
+    for png in report.glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_html_is_self_contained(report):
+    page = (report / "index.html").read_text()
+    images = re.findall(r'<img [^>]*src="([^"]+)"', page)
+    assert len(images) == len(list(report.glob("*.png")))
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert not re.search(r'(src|href)="(?!data:)', page)  # nothing fetched from elsewhere
+    assert "early_test" in page
+    assert "raises_test failed in predict" in page
+
+
+def test_leaderboard_shows_mean_and_mcse_from_the_aggregation(run, report):
+    text = (report / "leaderboard.md").read_text()
+    summary = summarise(run.results)
+    row = summary[
+        (summary["scenario"] == run.plan.points[0].label)
+        & (summary["classifier"] == "early_test")
+        & (summary["metric"] == "roc_auc")
+    ].iloc[0]
+    assert f"{row['mean']:.3f} ± {row['mcse']:.3f}" in text
+    assert "Paired differences against naive_test" in text
+    assert "## Failures" in text
+    stored = pd.read_csv(report / "summary.csv")
+    assert len(stored) == len(summary)
+
+
+def test_leaderboard_is_sorted_best_first_and_marks_missing_values():
+    results = pd.DataFrame(
+        {
+            "scenario": "s",
+            "classifier": ["a", "a", "b", "b"],
+            "replicate": [0, 1, 0, 1],
+            "metric": "roc_auc",
+            "value": [0.6, 0.7, 0.9, float("nan")],
+        }
+    )
+    text = leaderboard_markdown(summarise_run(results, pd.DataFrame(), None))
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert lines[1].startswith("| b ") and "0.900" in lines[1]  # one value: no MCSE
+    assert lines[2].startswith("| a ") and "0.650 ± 0.050" in lines[2]
+
+
+def test_report_command_writes_the_report(tmp_path, capsys):
+    small = run_benchmark(
+        BenchmarkConfig(classifiers=[EarlyTest], replicates=2, patients=100), tmp_path / "run"
+    )
+    out = tmp_path / "elsewhere"
+    assert main(["report", str(small.path), "--out", str(out)]) == 0
+    assert str(out) in capsys.readouterr().out
+    assert (out / "index.html").is_file()
+
+
+def test_report_of_a_folder_without_a_finished_run_is_one_clear_error(tmp_path, capsys):
+    with pytest.raises(BoneflareError, match="holds no benchmark run"):
+        write_report(tmp_path)
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    assert "holds no benchmark run" in capsys.readouterr().err
