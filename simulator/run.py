@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-import os
-import sys
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from simulator.cohort import make_baseline
@@ -21,6 +19,7 @@ from simulator.engine import ENGINES, DecisionPolicy, FollowUp
 from simulator.errors import BoneflareError
 from simulator.latent import make_latent
 from simulator.observation import Patients
+from simulator.progress import progress_bar
 from simulator.scenarios.schema import Scenario
 from simulator.schedule import make_schedule
 from simulator.tables import CohortTables, cohort_tables
@@ -141,7 +140,7 @@ def iter_chunks(
     """
     _validate_size(n_patients, workers, chunk_size)
     chunks = _chunks(n_patients, chunk_size)
-    bar = _progress_bar(n_patients, progress)
+    bar = progress_bar(n_patients, progress, unit="patient", unit_scale=True)
     try:
         if executor is None and workers == 1:
             for lo, hi in chunks:
@@ -209,23 +208,3 @@ def simulate(
         )
     )
     return CohortTables.concat(parts)
-
-
-def _progress_bar(total: int, enabled: bool | None) -> Callable[[int | None], None]:
-    """Return an ``update(n)`` callable (``update(None)`` closes) for a tqdm bar or a no-op."""
-    if enabled is None:
-        enabled = sys.stderr.isatty() and not os.environ.get("CI")
-    if not enabled:
-        return lambda n: None
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0  # no monitor thread: worker processes may be forked
-    bar = tqdm(total=total, unit="patient", unit_scale=True, file=sys.stderr, leave=False)
-
-    def update(n: int | None) -> None:
-        if n is None:
-            bar.close()
-        else:
-            bar.update(n)
-
-    return update

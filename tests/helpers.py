@@ -22,3 +22,17 @@ def tables_equal(a: CohortTables, b: CohortTables) -> bool:
     except AssertionError:
         return False
     return True
+
+
+BUILT_IN_CLASSIFIERS = (
+    "recist_naive",
+    "soft_tissue_concordance",
+    "timing_window",
+    "alp_trend",
+    "combined_rule",
+    "pcwg3_confirm",
+    "logistic",
+    "gradient_boosting",
+    "bayes_oracle",
+)
+"""The nine classifiers boneflare ships (BENCHMARK.md)."""

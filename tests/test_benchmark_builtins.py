@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from helpers import BUILT_IN_CLASSIFIERS
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
 from classifiers.registry import names
 
-BUILTINS = {
-    "recist_naive",
-    "soft_tissue_concordance",
-    "timing_window",
-    "alp_trend",
-    "combined_rule",
-    "pcwg3_confirm",
-    "logistic",
-    "gradient_boosting",
-    "bayes_oracle",
-}
+BUILTINS = set(BUILT_IN_CLASSIFIERS)
 
 pytestmark = pytest.mark.skipif(
     not BUILTINS <= set(names()), reason="the built-in classifiers are not installed"

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
+from helpers import BUILT_IN_CLASSIFIERS
+
 from benchmarks.cli import main
 from classifiers import registry
 
-BUILT_INS = (
-    "recist_naive",
-    "soft_tissue_concordance",
-    "timing_window",
-    "alp_trend",
-    "combined_rule",
-    "pcwg3_confirm",
-    "logistic",
-    "gradient_boosting",
-    "bayes_oracle",
-)
+BUILT_INS = BUILT_IN_CLASSIFIERS
 
 
 def test_list_shows_the_nine_with_one_line_each(capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import BUILT_IN_CLASSIFIERS
 
 from benchmarks.conformance import (
     ConformanceError,
@@ -23,17 +24,7 @@ def test_built_in_classifiers_conform(estimator, check):
 
 
 def test_the_nine_built_ins_are_registered():
-    expected = {
-        "recist_naive",
-        "soft_tissue_concordance",
-        "timing_window",
-        "alp_trend",
-        "combined_rule",
-        "pcwg3_confirm",
-        "logistic",
-        "gradient_boosting",
-        "bayes_oracle",
-    }
+    expected = set(BUILT_IN_CLASSIFIERS)
     assert expected <= set(registry.names())
     for name in expected:
         cls = registry.get(name)

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks.commands.common import non_negative_int, positive_int
+from benchmarks.commands.common import add_progress_options, non_negative_int, positive_int
 from simulator.engine import ENGINES
 
 if TYPE_CHECKING:
@@ -108,21 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="local worker processes (default: the CPUs available)",
     )
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_const",
-        const=True,
-        help="always show progress bars (default: when standard error is a terminal)",
-    )
-    bar.add_argument(
-        "--no-progress",
-        dest="progress",
-        action="store_const",
-        const=False,
-        help="never show progress bars",
-    )
+    add_progress_options(p)
     p.set_defaults(run=run, progress=None)
 
 

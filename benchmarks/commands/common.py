@@ -44,3 +44,23 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
     return value
+
+
+def add_progress_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--progress`` / ``--no-progress`` (default: bars only on a terminal)."""
+    bar = parser.add_mutually_exclusive_group()
+    bar.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_const",
+        const=True,
+        default=None,
+        help="always show progress bars (default: when standard error is a terminal)",
+    )
+    bar.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_const",
+        const=False,
+        help="never show progress bars",
+    )

@@ -6,6 +6,7 @@ import argparse
 import time
 
 from benchmarks.commands.common import (
+    add_progress_options,
     add_scenario_options,
     non_negative_int,
     positive_int,
@@ -59,22 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--closed-loop", action="store_true", help="let the policy's calls change what happens next"
     )
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_const",
-        const=True,
-        default=None,
-        help="always show a progress bar",
-    )
-    bar.add_argument(
-        "--no-progress",
-        dest="progress",
-        action="store_const",
-        const=False,
-        help="never show a progress bar",
-    )
+    add_progress_options(p)
     p.set_defaults(run=run)
 
 

@@ -12,8 +12,6 @@ whole configuration before doing any work, then
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from benchmarks.harness.store import RunStore, utc_now
 from benchmarks.harness.timing import Stopwatch, breakdown
 from benchmarks.harness.unit import FitOutput, UnitOutput, WorkContext, fit_job, run_unit
 from classifiers.base import FlareClassifier
+from simulator.progress import progress_bar
 
 
 @dataclass
@@ -70,23 +69,8 @@ def _fit_task(job: TrainJob, context: _FitContext) -> FitOutput:
 
 
 def _progress(total: int, label: str, enabled: bool | None) -> Callable[[int | None], None]:
-    """Return ``update(n)`` (``update(None)`` closes) for a tqdm bar, or a no-op."""
-    if enabled is None:
-        enabled = sys.stderr.isatty() and not os.environ.get("CI")
-    if not enabled or total == 0:
-        return lambda n: None
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked
-    bar = tqdm(total=total, desc=label, unit=label.split()[-1], file=sys.stderr, leave=False)
-
-    def update(n: int | None) -> None:
-        if n is None:
-            bar.close()
-        else:
-            bar.update(n)
-
-    return update
+    """Return ``update(n)`` (``update(None)`` closes) for a progress bar, or a no-op."""
+    return progress_bar(total, enabled, unit=label.split()[-1], desc=label)
 
 
 def _drain(

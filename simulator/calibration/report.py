@@ -237,7 +237,10 @@ def write_report(large: CohortTables, trials: CohortTables, folder: str | Path, 
         "",
         "| pattern | share of trials |",
         "| --- | ---: |",
-        *[f"| {k} | {v:.3f} |" for k, v in rates.items()],
+        *[
+            f"| {k} | {v:.0f} |" if k == "trials_testable" else f"| {k} | {v:.3f} |"
+            for k, v in rates.items()
+        ],
         "",
         "## The paper's Figure 7, simulated",
         "",
