@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
+from simulator.calibration.figures import flare_onsets
 from simulator.tables import CohortTables
-
-
-def observed_flare_onsets(tables: CohortTables) -> pd.Series:
-    """Day of each flare patient's first flare episode (the paper's 'time of bone flare')."""
-    labelled = tables.episodes.merge(tables.episode_truth, on="episode_id")
-    flares = labelled[labelled["label"] == "flare"]
-    return flares.groupby("patient_id")["day"].min()
 
 
 def cohort_summary(tables: CohortTables) -> dict[str, float]:
@@ -20,7 +13,7 @@ def cohort_summary(tables: CohortTables) -> dict[str, float]:
     patients = tables.patients
     n = len(patients)
     bone = patients.loc[patients["bone_mets"], "patient_id"]
-    onsets = observed_flare_onsets(tables)
+    onsets = flare_onsets(tables)
     labelled = tables.episodes.merge(tables.episode_truth, on="episode_id")
     response = tables.truth["best_response"].value_counts(normalize=True)
     evaluable = tables.truth["best_response"] != "NE"

@@ -140,7 +140,7 @@ def history_batch(histories, decision_scans=None):
     """
     import pandas as pd
 
-    from simulator.observed import build_batch
+    from simulator.observed import SCAN_COLUMNS, build_batch
 
     patients, labs, scans, episodes = [], [], [], []
     for pid, h in enumerate(histories):
@@ -156,16 +156,7 @@ def history_batch(histories, decision_scans=None):
             {"episode_id": pid * 1024 + k, "patient_id": pid, "day": day, "scan_index": k}
         )
     lab_columns = ["patient_id", "day", "analyte", "value"]
-    scan_columns = [
-        "patient_id",
-        "day",
-        "scan_index",
-        "sld_mm",
-        "recist_response",
-        "bone_reading",
-        "lesion_look",
-        "new_lesion",
-    ]
+    scan_columns = ["patient_id", *SCAN_COLUMNS[1:]]
     return build_batch(
         pd.DataFrame(episodes, columns=["episode_id", "patient_id", "day", "scan_index"]),
         pd.DataFrame(patients, columns=["patient_id", *PATIENT_DEFAULTS]),

@@ -140,22 +140,24 @@ def lab_figures(tables: CohortTables) -> dict[str, float]:
     return out
 
 
+def transient_rise(tables: CohortTables, patient_ids: pd.Index) -> pd.Series:
+    """Per patient with a baseline ALP draw: a draw on days 1-63 above that baseline."""
+    labs = tables.labs
+    labs = labs[(labs["analyte"] == "alp") & labs["patient_id"].isin(patient_ids)]
+    baseline = labs[labs["day"] == 0].set_index("patient_id")["value"]
+    early = labs[(labs["day"] >= RISE_WINDOW[0]) & (labs["day"] <= RISE_WINDOW[1])]
+    above = early["value"].to_numpy() > baseline.reindex(early["patient_id"]).to_numpy()
+    risen = early.loc[above, "patient_id"].unique()
+    return pd.Series(baseline.index.isin(risen), index=baseline.index)
+
+
 def transient_rise_fraction(tables: CohortTables) -> float:
     """Share of flare patients with an ALP draw on days 1-63 above their baseline.
 
     The denominator is every flare patient with a baseline draw (no early draw: no rise).
     """
-    onsets = flare_onsets(tables)
-    labs = tables.labs
-    labs = labs[(labs["analyte"] == "alp") & labs["patient_id"].isin(onsets.index)]
-    if labs.empty:
-        return np.nan
-    baseline = labs[labs["day"] == 0].set_index("patient_id")["value"]
-    early = labs[(labs["day"] >= RISE_WINDOW[0]) & (labs["day"] <= RISE_WINDOW[1])]
-    above = early["value"].to_numpy() > baseline.reindex(early["patient_id"]).to_numpy()
-    risen = early.loc[above, "patient_id"].unique()
-    seen = baseline.index.to_numpy()  # flare patients with a baseline draw
-    return float(np.isin(seen, risen).mean()) if len(seen) else np.nan
+    risen = transient_rise(tables, flare_onsets(tables).index)
+    return float(risen.mean()) if len(risen) else np.nan
 
 
 def all_figures(tables: CohortTables) -> dict[str, float]:

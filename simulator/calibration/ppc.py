@@ -11,11 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator.calibration.figures import (
-    RISE_WINDOW,
-    flare_onsets,
-    lab_panel,
-)
+from simulator.calibration.figures import flare_onsets, lab_panel, transient_rise
 from simulator.calibration.targets import load_targets
 from simulator.cohort import PAPER57_TRIAL_SIZE
 from simulator.run import simulate
@@ -70,7 +66,8 @@ def trial_figures(tables: CohortTables, trial_size: int = PAPER57_TRIAL_SIZE) ->
     )
     panel = lab_panel(tables, "alp")
     out["bone_mets_with_5_month_labs"] = per_trial(panel["five_month"].notna())
-    out["flares_with_transient_alp_rise"] = per_trial(_transient_rise(tables, flare_ids))
+    risen = transient_rise(tables, flare_ids).reindex(flare_ids, fill_value=False)
+    out["flares_with_transient_alp_rise"] = per_trial(risen)
     for a in (*ARMS, "total"):
         in_arm = arm == a if a != "total" else pd.Series(True, index=arm.index)
         for r in RESPONSES:
@@ -80,17 +77,6 @@ def trial_figures(tables: CohortTables, trial_size: int = PAPER57_TRIAL_SIZE) ->
     for r in ("PR", "SD", "PD"):
         out[f"flares_by_best_response.{r}"] = per_trial(is_flare & (best == r))
     return out
-
-
-def _transient_rise(tables: CohortTables, flare_ids: pd.Index) -> pd.Series:
-    """Per flare patient: an ALP draw on days 1-63 above baseline (True/False)."""
-    labs = tables.labs
-    labs = labs[(labs["analyte"] == "alp") & labs["patient_id"].isin(flare_ids)]
-    baseline = labs[labs["day"] == 0].set_index("patient_id")["value"]
-    early = labs[(labs["day"] >= RISE_WINDOW[0]) & (labs["day"] <= RISE_WINDOW[1])]
-    above = early["value"].to_numpy() > baseline.reindex(early["patient_id"]).to_numpy()
-    risen = early.loc[above, "patient_id"].unique()
-    return pd.Series(flare_ids.isin(risen), index=flare_ids)
 
 
 def place(observed: dict[str, float], simulated: pd.DataFrame) -> pd.DataFrame:
