@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from benchmarks.metrics import METRIC_DIRECTIONS
+from boneflare.benchmarks.metrics import METRIC_DIRECTIONS
 
 __all__ = ["leaderboard", "paired_differences", "summarise"]
 
@@ -273,7 +273,7 @@ def leaderboard(summary: pd.DataFrame, metric: str = "roc_auc") -> pd.DataFrame:
     metric : str, default "roc_auc"
         Metric to sort by; must be present in ``summary`` and have direction
         ``"higher"`` or ``"lower"`` in
-        :data:`benchmarks.metrics.METRIC_DIRECTIONS`.
+        :data:`boneflare.benchmarks.metrics.METRIC_DIRECTIONS`.
 
     Returns
     -------

@@ -10,14 +10,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from benchmarks.commands import benchmark as benchmark_cmd
-from benchmarks.commands import calibrate as calibrate_cmd
-from benchmarks.commands import classifiers as classifiers_cmd
-from benchmarks.commands import report as report_cmd
-from benchmarks.commands import scenarios as scenarios_cmd
-from benchmarks.commands import simulate as simulate_cmd
-from simulator import __version__
-from simulator.errors import BoneflareError
+from boneflare.benchmarks.commands import benchmark as benchmark_cmd
+from boneflare.benchmarks.commands import calibrate as calibrate_cmd
+from boneflare.benchmarks.commands import classifiers as classifiers_cmd
+from boneflare.benchmarks.commands import report as report_cmd
+from boneflare.benchmarks.commands import scenarios as scenarios_cmd
+from boneflare.benchmarks.commands import simulate as simulate_cmd
+from boneflare.simulator import __version__
+from boneflare.simulator.errors import BoneflareError
 
 EXIT_USAGE = 2
 

@@ -10,13 +10,13 @@ pytest cases; ``boneflare classifiers check`` runs them over registered classifi
 Every check works on its own deep copy of the instance (never on ``clone``, so that a
 broken ``clone`` fails only :func:`check_clone`), and any exception a classifier raises
 where it should not fails the check, with the exception named. The checks live in
-:mod:`benchmarks.conformance_checks` and the sample in
-:mod:`benchmarks.conformance_sample`; import them from here.
+:mod:`boneflare.benchmarks.conformance_checks` and the sample in
+:mod:`boneflare.benchmarks.conformance_sample`; import them from here.
 
 Examples
 --------
->>> from benchmarks.conformance import check_classifier
->>> from classifiers.rules import TimingWindow
+>>> from boneflare.benchmarks.conformance import check_classifier
+>>> from boneflare.classifiers.rules import TimingWindow
 >>> results = check_classifier(TimingWindow())  # raises ConformanceError on a failure
 >>> all(r.passed for r in results)
 True
@@ -29,7 +29,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from benchmarks.conformance_checks import (
+from boneflare.benchmarks.conformance_checks import (
     CheckFailed,
     check_clone,
     check_decide,
@@ -45,9 +45,9 @@ from benchmarks.conformance_checks import (
     check_refuses_future_data,
     check_single_episode,
 )
-from benchmarks.conformance_sample import SampleData, sample_data
-from classifiers.base import FlareClassifier
-from simulator.errors import BoneflareError
+from boneflare.benchmarks.conformance_sample import SampleData, sample_data
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.simulator.errors import BoneflareError
 
 __all__ = [
     "CheckFailed",

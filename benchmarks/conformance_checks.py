@@ -1,9 +1,9 @@
 """The checks of the conformance suite, one function each: ``check_x(name, estimator)``.
 
 Each check runs the classifier on the sample cohorts of
-:func:`~benchmarks.conformance_sample.sample_data` and raises :class:`CheckFailed`
+:func:`~boneflare.benchmarks.conformance_sample.sample_data` and raises :class:`CheckFailed`
 saying what is wrong. Checks use deep copies of the instance and of the data, so they
-can run in any order. Public through :mod:`benchmarks.conformance`.
+can run in any order. Public through :mod:`boneflare.benchmarks.conformance`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from benchmarks.conformance_sample import sample_data
-from classifiers.base import FlareClassifier
-from simulator.observed import ACTION_NAMES, FutureDataError, ObservedBatch
+from boneflare.benchmarks.conformance_sample import sample_data
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.simulator.observed import ACTION_NAMES, FutureDataError, ObservedBatch
 
 SINGLE_EPISODES = 8
 """Episodes predicted one at a time in :func:`check_single_episode`."""
@@ -305,7 +305,7 @@ def check_refuses_future_data(name: str, estimator: FlareClassifier) -> None:
     """Check that data dated after the decision day is refused.
 
     A batch holding a lab value or a CT dated after its decision day makes
-    ``predict_proba`` and ``fit`` raise :class:`~simulator.observed.FutureDataError`.
+    ``predict_proba`` and ``fit`` raise :class:`~boneflare.simulator.observed.FutureDataError`.
     """
     model = _fit(estimator)
     test = _test()

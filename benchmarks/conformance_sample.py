@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.observed import ObservedBatch
+from boneflare.simulator.observed import ObservedBatch
 
 SAMPLE_PATIENTS = 600
 """Patients per sample cohort: enough for both labels and every kind of history
@@ -34,8 +34,8 @@ def sample_data() -> SampleData:
 
     Treat the result as read-only: the checks hand deep copies to classifiers.
     """
-    from simulator import load_scenario, simulate
-    from simulator.observed import build_batch
+    from boneflare.simulator import load_scenario, simulate
+    from boneflare.simulator.observed import build_batch
 
     scenario = load_scenario(SAMPLE_SCENARIO)
     parts: list = []

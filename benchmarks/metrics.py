@@ -207,7 +207,7 @@ def classification_metrics(
     -----
     Undefined metrics are NaN, never 0 or 1, so that aggregation across
     replicates can exclude them instead of biasing the mean
-    (see :func:`benchmarks.aggregate.summarise`).
+    (see :func:`boneflare.benchmarks.aggregate.summarise`).
 
     References
     ----------

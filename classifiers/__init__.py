@@ -1,7 +1,7 @@
 """Classifiers that tell bone flare from true progression, from observed histories only."""
 
-from classifiers.base import ClassifierError, FlareClassifier, validate_probabilities
-from classifiers.registry import available, create, get, names
+from boneflare.classifiers.base import ClassifierError, FlareClassifier, validate_probabilities
+from boneflare.classifiers.registry import available, create, get, names
 
 __all__ = [
     "ClassifierError",

@@ -1,7 +1,7 @@
 """The classifier contract: scikit-learn conventions, observed histories in, P(flare) out.
 
 A classifier tells a bone flare (label 1) from true progression (label 0) for each
-episode of an :class:`~simulator.observed.ObservedBatch`. Subclass
+episode of an :class:`~boneflare.simulator.observed.ObservedBatch`. Subclass
 :class:`FlareClassifier` and implement the hooks:
 
 Required
@@ -26,8 +26,8 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from simulator.errors import BoneflareError
-from simulator.observed import (
+from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.observed import (
     ACTION_CONTINUE,
     ACTION_STOP,
     Decision,

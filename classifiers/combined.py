@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from classifiers.base import FlareClassifier
-from classifiers.features import extract_features
-from classifiers.rules import (
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.classifiers.features import extract_features
+from boneflare.classifiers.rules import (
     _log_odds_from_p,
     alp_fall_probability,
     soft_tissue_log_odds,
     timing_log_odds,
 )
-from simulator.observed import ObservedBatch
+from boneflare.simulator.observed import ObservedBatch
 
 SCLEROTIC_LOG_ODDS = 1.0
 """A sclerotic look is osteoblastic healing, a lytic one destruction (MDA criteria,
@@ -29,7 +29,7 @@ class CombinedRule(FlareClassifier):
 
     The log-odds of flare are the mean of three criteria's log-odds (a logarithmic
     opinion pool: soft-tissue concordance, the PCWG3 timing window and the ALP trend,
-    see :mod:`classifiers.rules`), plus the lesion look (``look_log_odds`` for a
+    see :mod:`boneflare.classifiers.rules`), plus the lesion look (``look_log_odds`` for a
     sclerotic look, minus it for a lytic one) and ``no_bone_mets_log_odds`` when the
     patient had no bone metastasis at baseline (the 'worse' reading is then a new bone
     lesion). Averaging, rather than summing, the three criteria keeps the rule from

@@ -1,6 +1,6 @@
 """Engineered features of an episode's observed history, one row per episode.
 
-:func:`extract_features` turns an :class:`~simulator.observed.ObservedBatch` into a
+:func:`extract_features` turns an :class:`~boneflare.simulator.observed.ObservedBatch` into a
 numeric table (one row per episode, in batch order; columns :data:`FEATURES`) that
 rules and learned classifiers share. Everything is computed from the batch alone, so
 from data dated on or before each decision day (the batch refuses anything later);
@@ -17,15 +17,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from classifiers._series import EpisodeSeries
-from simulator.observed import ObservedBatch
+from boneflare.classifiers._series import EpisodeSeries
+from boneflare.simulator.observed import ObservedBatch
 
 SLOPE_UNIT_DAYS = 30.0
 """Slopes are per 30 days (about a month), the unit of the paper's Figure 1 axis."""
 
 RECENT_WINDOW_DAYS = 63
 """'Recent' ALP slope: the last three 21-day treatment cycles (labs before each cycle,
-Shi 2021, 1.2; MODEL.md section 6)."""
+Shi 2021, 1.2; docs/model.md, section Visits and missing data)."""
 
 ARMS = ("bev_tc", "pd1_pc", "pc", "egfr_tki")
 """Treatment arms, as in the ``patients.arm`` column (Shi 2021, 1.2)."""
@@ -190,8 +190,8 @@ def extract_features(batch: ObservedBatch) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from simulator import load_scenario, simulate
-    >>> from simulator.observed import build_batch
+    >>> from boneflare.simulator import load_scenario, simulate
+    >>> from boneflare.simulator.observed import build_batch
     >>> t = simulate(load_scenario("paper"), 200, seed=1)
     >>> batch = build_batch(t.episodes, t.patients, t.labs, t.scans)
     >>> table = extract_features(batch)

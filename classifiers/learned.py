@@ -21,9 +21,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from classifiers.base import ClassifierError, FlareClassifier
-from classifiers.features import extract_features
-from simulator.observed import ObservedBatch
+from boneflare.classifiers.base import ClassifierError, FlareClassifier
+from boneflare.classifiers.features import extract_features
+from boneflare.simulator.observed import ObservedBatch
 
 
 def _threads(estimator: object) -> AbstractContextManager:
@@ -58,7 +58,7 @@ class SklearnFlareClassifier(FlareClassifier):
     ``_make_estimator() -> estimator`` (required): a fresh, unfitted scikit-learn
     classifier built from this object's parameters.
     ``_features(batch) -> DataFrame`` (optional): the feature table; default
-    :func:`~classifiers.features.extract_features`.
+    :func:`~boneflare.classifiers.features.extract_features`.
     ``_fit_estimator(table, y, batch) -> estimator`` (optional): fit on a training table
     with both classes; default ``_make_estimator().fit(table, y)``.
 

@@ -21,10 +21,10 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 
-from classifiers.features import extract_features
-from classifiers.learned import SklearnFlareClassifier
-from classifiers.trajectory import LAB_GRID_DAYS, trajectory_features
-from simulator.observed import ObservedBatch
+from boneflare.classifiers.features import extract_features
+from boneflare.classifiers.learned import SklearnFlareClassifier
+from boneflare.classifiers.trajectory import LAB_GRID_DAYS, trajectory_features
+from boneflare.simulator.observed import ObservedBatch
 
 MIN_CALIBRATION_EPISODES = 200
 """Below this many held-out episodes (or without both classes there) the boosted model
@@ -37,7 +37,7 @@ class BayesOracle(SklearnFlareClassifier):
     **What it approximates.** The Bayes posterior P(flare | observed history) under the
     true scenario and its population parameters. **How.** Histogram gradient boosting
     on the engineered features plus the whole trajectories
-    (:func:`~classifiers.trajectory.trajectory_features`), then isotonic calibration on a
+    (:func:`~boneflare.classifiers.trajectory.trajectory_features`), then isotonic calibration on a
     held-out share of the training patients. A benchmark trains it on a very large
     cohort (``training_patients``) drawn from the *test* scenario itself
     (``trains_on_test_scenario``): it knows the model, never the patient's latent values
@@ -62,7 +62,7 @@ class BayesOracle(SklearnFlareClassifier):
     Notes
     -----
     Learned attributes, besides those of
-    :class:`~classifiers.learned.SklearnFlareClassifier`: ``n_lab_points_`` and
+    :class:`~boneflare.classifiers.learned.SklearnFlareClassifier`: ``n_lab_points_`` and
     ``n_scans_``, the lengths of the trajectories, from the training cohort's latest
     decision day and scan.
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifiers.base import FlareClassifier
-from classifiers.features import extract_features
-from simulator.observed import ACTION_DEFER, ObservedBatch
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.classifiers.features import extract_features
+from boneflare.simulator.observed import ACTION_DEFER, ObservedBatch
 
 FIRST_REASSESSMENT_DAYS = 91.0
 """PCWG3: worsening at the first reassessment, within 12 weeks (84 days), may be flare
 and needs confirmation (Scher 2016); plus the one-week visit window of a CT planned every
-6 weeks (MODEL.md section 6), so that the 12-week CT counts wherever it falls."""
+6 weeks (docs/model.md, section Visits and missing data), so that the 12-week CT
+counts wherever it falls."""
 CONFIRM_AFTER_DAYS = 35.0
 """PCWG3 confirms on a scan >= 6 weeks later (Scher 2016): 42 days less the one-week
 visit window, so the next planned CT (6 weeks later) can confirm."""

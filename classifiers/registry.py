@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from classifiers.base import FlareClassifier
-from simulator.errors import BoneflareError
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.simulator.errors import BoneflareError
 
 GROUP = "boneflare.classifiers"
 """The entry-point group scanned for classifiers."""

@@ -4,8 +4,8 @@ Each rule turns one clinical criterion into a graded P(flare), so that ROC AUC a
 calibration mean something: the criterion is scored on a log-odds scale whose zero is
 the criterion's published cut-off, and whose unit is the size of an error of
 measurement (or of the criterion's own uncertainty). The scores are public functions
-of the feature table (:func:`~classifiers.features.extract_features`), reused by
-:class:`~classifiers.combined.CombinedRule`. A missing input gives a score of 0
+of the feature table (:func:`~boneflare.classifiers.features.extract_features`), reused by
+:class:`~boneflare.classifiers.combined.CombinedRule`. A missing input gives a score of 0
 (P(flare) = 0.5: the rule has nothing to say).
 """
 
@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, ndtr
 
-from classifiers.base import FlareClassifier
-from classifiers.features import extract_features
-from simulator.observed import ObservedBatch
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.classifiers.features import extract_features
+from boneflare.simulator.observed import ObservedBatch
 
 RECIST_PD_PCT = 20.0
 """RECIST 1.1: progression is a sum >= 20% over the nadir (Eisenhauer 2009)."""
 RECIST_PD_MM = 5.0
 """RECIST 1.1: ... and >= 5 mm over it (Eisenhauer 2009)."""
 SLD_ERROR_PCT = 10.0
-"""CT reader error of a sum of diameters, ~5-10% (MODEL.md section 3)."""
+"""CT reader error of a sum of diameters, ~5-10% (docs/model.md, section Soft tissue)."""
 NEW_LESION_LOG_ODDS = -4.0
 """An unequivocal new soft-tissue lesion is RECIST PD whatever the sum (Eisenhauer 2009):
 the score is then at most minus four units of measurement error, beyond any reader's
@@ -40,9 +40,9 @@ P(flare) crosses 0.5 at 12 weeks."""
 PCWG3_WINDOW_SOFTNESS_DAYS = 14.0
 """Half the 8-to-12-week span: the window's edge is blurred over 2 weeks either side."""
 ALP_WITHIN_CV = 0.053
-"""Within-subject biological CV of total ALP, 5.3% (MODEL.md section 5; Fraser 2001)."""
+"""Within-subject biological CV of total ALP, 5.3% (docs/model.md, Serum markers; Fraser 2001)."""
 ALP_ANALYTICAL_CV = 0.03
-"""Analytical CV of an ALP assay, a few per cent (MODEL.md section 5)."""
+"""Analytical CV of an ALP assay, a few per cent (docs/model.md, section Serum markers)."""
 
 
 def _log_odds_from_p(p: np.ndarray, clip: float = 1e-3) -> np.ndarray:

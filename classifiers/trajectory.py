@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from classifiers._series import EpisodeSeries
-from classifiers.features import _is
-from simulator.observed import ObservedBatch
+from boneflare.classifiers._series import EpisodeSeries
+from boneflare.classifiers.features import _is
+from boneflare.simulator.observed import ObservedBatch
 
 LAB_GRID_DAYS = 21
 """Spacing of the ALP grid: one 21-day treatment cycle (Shi 2021, 1.2)."""

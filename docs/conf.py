@@ -14,10 +14,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))  # refgen, boneflare_sphinx
-sys.path.insert(0, str(HERE.parent))  # document the working tree, installed or not
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from simulator import __version__  # noqa: E402
+from boneflare.simulator import __version__  # noqa: E402
 
 project = "boneflare"
 author = "the boneflare developers"

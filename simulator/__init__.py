@@ -2,7 +2,7 @@
 
 The main entry points are :func:`load_scenario` and :func:`simulate`; see
 docs/quickstart.md. Names are imported lazily, so that importing a small module such
-as :mod:`simulator.observed` (all a classifier needs) does not load the engine.
+as :mod:`boneflare.simulator.observed` (all a classifier needs) does not load the engine.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "BoneflareError": "simulator.errors",
-    "ScenarioError": "simulator.errors",
-    "RunSpec": "simulator.run",
-    "iter_chunks": "simulator.run",
-    "simulate": "simulator.run",
-    "simulate_patient": "simulator.run",
-    "simulate_range": "simulator.run",
-    "Scenario": "simulator.scenarios",
-    "load_scenario": "simulator.scenarios",
-    "preset_names": "simulator.scenarios",
-    "CohortTables": "simulator.tables",
+    "BoneflareError": "boneflare.simulator.errors",
+    "ScenarioError": "boneflare.simulator.errors",
+    "RunSpec": "boneflare.simulator.run",
+    "iter_chunks": "boneflare.simulator.run",
+    "simulate": "boneflare.simulator.run",
+    "simulate_patient": "boneflare.simulator.run",
+    "simulate_range": "boneflare.simulator.run",
+    "Scenario": "boneflare.simulator.scenarios",
+    "load_scenario": "boneflare.simulator.scenarios",
+    "preset_names": "boneflare.simulator.scenarios",
+    "CohortTables": "boneflare.simulator.tables",
 }
 
 __all__ = [
@@ -46,7 +46,7 @@ def __getattr__(name: str) -> object:
     """Import a public name from its module on first use (PEP 562)."""
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+        raise AttributeError(f"module 'boneflare.simulator' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
@@ -57,7 +57,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs only
-    from simulator.errors import BoneflareError, ScenarioError
-    from simulator.run import RunSpec, iter_chunks, simulate, simulate_patient, simulate_range
-    from simulator.scenarios import Scenario, load_scenario, preset_names
-    from simulator.tables import CohortTables
+    from boneflare.simulator.errors import BoneflareError, ScenarioError
+    from boneflare.simulator.run import (
+        RunSpec,
+        iter_chunks,
+        simulate,
+        simulate_patient,
+        simulate_range,
+    )
+    from boneflare.simulator.scenarios import Scenario, load_scenario, preset_names
+    from boneflare.simulator.tables import CohortTables

@@ -1,4 +1,4 @@
-"""Baseline cohort: who the patients are when treatment starts (MODEL.md section 2).
+"""Baseline cohort: who the patients are when treatment starts (docs/model.md).
 
 Two designs:
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from simulator import draws as D
-from simulator.scenarios.schema import ARMS, EGFR_NEGATIVE_ARMS, Scenario
+from boneflare.simulator import draws as D
+from boneflare.simulator.scenarios.schema import ARMS, EGFR_NEGATIVE_ARMS, Scenario
 
 LYTIC, BLASTIC, MIXED = 0, 1, 2
 """Codes of the bone-lesion character at baseline."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from simulator.scenarios.schema import Scenario
+from boneflare.simulator.scenarios.schema import Scenario
 
 DRAW_BLOCK = 4096
 """Patients per draw block (the unit of random streams; not a tuning knob)."""

@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulator.errors import BoneflareError
-from simulator.table_schema import conform
-from simulator.tables import CohortTables
+from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.table_schema import conform
+from boneflare.simulator.tables import CohortTables
 
 FORMATS = ("parquet", "csv")
 PROVENANCE = "provenance.json"

@@ -3,7 +3,7 @@
 Stein-Fojo (Stein et al., Clin Cancer Res 2008; Oncologist 2011):
 ``f(t) = exp(-d t) + exp(g t) - 1``, ``f(0) = 1``, with decay ``d`` (treatment kills)
 and regrowth ``g`` (resistant growth), both per day. Soft tissue is ``SLD0 * f`` and
-bone burden is ``f`` with its own rates (MODEL.md sections 3-4).
+bone burden is ``f`` with its own rates (docs/model.md, section Soft tissue; Bone).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def healing_activity(t: np.ndarray | float, onset: np.ndarray, duration: np.ndar
     """Return the healing activity ``H = x exp(1 - x)``, ``x = (t - onset) / duration``.
 
     ``H`` is 0 before the onset, peaks at 1 one ``duration`` after it and fades as
-    mineral is laid down (MODEL.md section 4). ``onset`` may be ``inf`` (no flare).
+    mineral is laid down (docs/model.md, section Bone). ``onset`` may be ``inf`` (no flare).
     """
     with np.errstate(invalid="ignore"):
         x = (t - onset) / duration

@@ -1,7 +1,7 @@
 """Each patient's hidden truth: kinetics, progression days, flare, marker set points.
 
 Nothing here is seen by a classifier; it becomes the ``truth`` table. Everything is a
-deterministic transform of the patient's draws (MODEL.md sections 3-6).
+deterministic transform of the patient's draws (docs/model.md, section Soft tissue to Visits).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from simulator import draws as D
-from simulator import kinetics as K
-from simulator.cohort import Baseline
-from simulator.scenarios.schema import ARMS, Scenario
+from boneflare.simulator import draws as D
+from boneflare.simulator import kinetics as K
+from boneflare.simulator.cohort import Baseline
+from boneflare.simulator.scenarios.schema import ARMS, Scenario
 
 RECIST_PD_RELATIVE = 0.20
 """RECIST 1.1: progression is a 20% rise of the sum over its nadir (Eisenhauer 2009)."""
@@ -82,7 +82,7 @@ def make_latent(scenario: Scenario, baseline: Baseline, draws: D.Draws) -> Laten
     z, u = draws.base_z, draws.base_u
     arm = baseline.arm
 
-    # Soft tissue (MODEL.md 3): lognormal d and g per arm; non-responders have d = 0.
+    # Soft tissue (docs/model.md): lognormal d and g per arm; non-responders have d = 0.
     nonresponder = u[:, D.U_NONRESPONDER] < _arm_values(scenario, arm, "nonresponder_fraction")
     decay = _arm_values(scenario, arm, "decay_median_per_day") * np.exp(
         _arm_values(scenario, arm, "decay_log_sd") * z[:, D.Z_DECAY]
@@ -102,7 +102,7 @@ def make_latent(scenario: Scenario, baseline: Baseline, draws: D.Draws) -> Laten
         growth, st.new_lesion_rise_median * np.exp(st.new_lesion_rise_log_sd * z[:, D.Z_NEW_SOFT])
     )
 
-    # Bone (MODEL.md 4): slower, correlated kinetics; regrowth over the nadir or a new lesion.
+    # Bone (docs/model.md): slower, correlated kinetics; regrowth over the nadir or a new lesion.
     b = scenario.bone
     bone_decay = decay * b.decay_ratio * np.exp(b.ratio_log_sd * z[:, D.Z_BONE_DECAY])
     bone_growth = growth * b.growth_ratio * np.exp(b.ratio_log_sd * z[:, D.Z_BONE_GROWTH])
@@ -118,7 +118,7 @@ def make_latent(scenario: Scenario, baseline: Baseline, draws: D.Draws) -> Laten
     )
     progression = np.minimum.reduce([soft_pd, new_lesion, bone_pd, new_bone])
 
-    # Flare (MODEL.md 4): only with bone metastases whose bone and soft tissue respond;
+    # Flare (docs/model.md): only with bone metastases whose bone and soft tissue respond;
     # more likely the faster the bone responds.
     f = scenario.flare
     responds = (
@@ -132,7 +132,7 @@ def make_latent(scenario: Scenario, baseline: Baseline, draws: D.Draws) -> Laten
     onset = np.where(flare, f.onset_median_days * np.exp(f.onset_log_sd * z[:, D.Z_ONSET]), np.inf)
     duration = f.duration_median_days * np.exp(f.duration_log_sd * z[:, D.Z_DURATION])
 
-    # Markers (MODEL.md 5).
+    # Markers (docs/model.md).
     a = scenario.alp
     alp_normal = a.normal_median_u_per_l * np.exp(
         _log_sd_from_cv(a.normal_between_cv) * z[:, D.Z_ALP_NORMAL]

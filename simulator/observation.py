@@ -1,4 +1,4 @@
-"""What a visit measures: lab values and CT readings from the hidden state (MODEL.md 3-5).
+"""What a visit measures: lab values and CT readings from the hidden state (docs/model.md).
 
 These are the model functions both engines call. Each takes a set of patient rows
 and one day and works elementwise, so calling it for one patient or for a thousand
@@ -11,14 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator import draws as D
-from simulator import kinetics as K
-from simulator.cohort import BLASTIC, LYTIC, Baseline
-from simulator.latent import Latent
-from simulator.scenarios.schema import Scenario
+from boneflare.simulator import draws as D
+from boneflare.simulator import kinetics as K
+from boneflare.simulator.cohort import BLASTIC, LYTIC, Baseline
+from boneflare.simulator.latent import Latent
+from boneflare.simulator.scenarios.schema import Scenario
 
 # RECIST visit response codes (scans.recist_response).
 R_BASELINE, R_CR, R_PR, R_SD, R_PD = range(5)
+NOT_STOPPED = -1
+"""``stop_day`` of a patient whose treatment was never stopped."""
+
 RESPONSE_NAMES = ("baseline", "CR", "PR", "SD", "PD")
 # Bone-window reading codes (scans.bone_reading).
 B_NONE, B_BASELINE, B_STABLE, B_BETTER, B_WORSE = range(5)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulator.errors import BoneflareError
+from boneflare.simulator.errors import BoneflareError
 
 EPISODE_COLUMNS = ("episode_id", "patient_id", "day", "scan_index")
 PATIENT_COLUMNS = (
@@ -44,6 +44,14 @@ SCAN_COLUMNS = (
     "new_lesion",
 )
 
+
+TASKS = ("decision_point", "all_episodes")
+"""The scored tasks, headline first (docs/benchmarks.md, "Two tasks").
+
+``decision_point``: one episode per patient, the first 'worse' bone reading on a
+follow-up CT of a patient with bone metastases at baseline, while the soft tissue has
+not progressed (see :func:`decision_points`). ``all_episodes``: every episode.
+"""
 
 ACTION_CONTINUE, ACTION_STOP, ACTION_DEFER = 0, 1, 2
 """What the clinic does at an episode: continue treatment, stop it, or defer to the next CT."""
@@ -177,3 +185,52 @@ def build_batch(
         labs=lab_rows,
         scans=scan_rows,
     )
+
+
+def decision_points(
+    episodes: pd.DataFrame, patients: pd.DataFrame, scans: pd.DataFrame
+) -> np.ndarray:
+    """Which episodes are the decision point a clinician faces: a bool per row of ``episodes``.
+
+    An episode is a decision point when all of these hold, from observed data only:
+
+    - the patient had bone metastases at baseline (``patients.bone_mets``);
+    - it is the patient's first episode, i.e. the first 'worse' bone reading on a
+      follow-up CT;
+    - no CT up to and including that day reads soft-tissue progression: RECIST 1.1
+      ``PD`` from the target-lesion sum (>= 120% of the nadir and >= nadir + 5 mm) or an
+      unequivocal new non-bone lesion. The bone window is not part of that response
+      (``bone_reading`` is reported apart), so a bone-only 'worse' reading never makes
+      the soft tissue count as progressing.
+
+    So each patient has at most one decision point. Where the first 'worse' bone
+    reading comes with, or after, soft-tissue progression, the patient has none: the
+    switch is decided by the soft tissue, and there is no flare question to answer.
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        Rows of the ``episodes`` table (``episode_id``, ``patient_id``, ``day``).
+    patients : DataFrame
+        The ``patients`` table (``patient_id``, ``bone_mets``) of at least those patients.
+    scans : DataFrame
+        The ``scans`` table (``patient_id``, ``day``, ``recist_response``) of at least
+        those patients.
+
+    """
+    eps = episodes.loc[:, ["patient_id", "day"]].reset_index(drop=True)
+    order = np.lexsort((eps["day"].to_numpy(), eps["patient_id"].to_numpy()))
+    pid_sorted = eps["patient_id"].to_numpy()[order]
+    first_sorted = np.ones(len(order), dtype=bool)
+    first_sorted[1:] = pid_sorted[1:] != pid_sorted[:-1]
+    first = np.empty(len(order), dtype=bool)
+    first[order] = first_sorted
+
+    bone = patients.set_index("patient_id")["bone_mets"]
+    has_bone = bone.reindex(eps["patient_id"]).fillna(False).to_numpy(dtype=bool)
+
+    progressed = scans.loc[scans["recist_response"].astype(str) == "PD", ["patient_id", "day"]]
+    first_pd = progressed.groupby("patient_id")["day"].min()
+    pd_day = first_pd.reindex(eps["patient_id"]).to_numpy(dtype=float)
+    soft_tissue_ok = ~(pd_day <= eps["day"].to_numpy(dtype=float))  # NaN: never PD
+    return first & has_bone & soft_tissue_ok

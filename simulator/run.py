@@ -1,7 +1,7 @@
 """Simulating cohorts: chunks of patients, worker processes, streaming, single patients.
 
 A cohort is cut into chunks of consecutive patients. A chunk is simulated from its
-draws alone (see :mod:`simulator.draws`), so the tables of a cohort do not depend on
+draws alone (see :mod:`boneflare.simulator.draws`), so the tables of a cohort do not depend on
 the chunk size, the number of workers or the executor; chunks are returned in order.
 """
 
@@ -13,16 +13,17 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from simulator.cohort import make_baseline
-from simulator.draws import DRAW_BLOCK, draws_for_range
-from simulator.engine import ENGINES, DecisionPolicy, FollowUp
-from simulator.errors import BoneflareError
-from simulator.latent import make_latent
-from simulator.observation import Patients
-from simulator.progress import progress_bar
-from simulator.scenarios.schema import Scenario
-from simulator.schedule import make_schedule
-from simulator.tables import CohortTables, cohort_tables
+from boneflare.simulator.cohort import make_baseline
+from boneflare.simulator.draws import DRAW_BLOCK, draws_for_range
+from boneflare.simulator.engine import ENGINES, DecisionPolicy, FollowUp
+from boneflare.simulator.engine.history import observed_batch
+from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.latent import make_latent
+from boneflare.simulator.observation import Patients
+from boneflare.simulator.progress import progress_bar
+from boneflare.simulator.scenarios.schema import Scenario
+from boneflare.simulator.schedule import make_schedule
+from boneflare.simulator.tables import CohortTables, cohort_tables
 
 CHUNK_SIZE = 16 * DRAW_BLOCK
 """Patients per chunk of work (65,536): large enough to amortise per-event overhead,
@@ -72,7 +73,10 @@ def simulate_range(spec: RunSpec, start: int, stop: int) -> CohortTables:
     draws = draws_for_range(spec.seed, start, stop, scenario)
     baseline = make_baseline(scenario, spec.seed, start, draws)
     patients = Patients(scenario, baseline, make_latent(scenario, baseline, draws), draws)
-    followup = FollowUp(patients, make_schedule(scenario, draws), spec.policy, spec.closed_loop)
+    observer = observed_batch if spec.policy is not None else None
+    followup = FollowUp(
+        patients, make_schedule(scenario, draws), spec.policy, spec.closed_loop, observer
+    )
     ENGINES[spec.engine](followup)
     return cohort_tables(followup)
 
@@ -190,7 +194,7 @@ def simulate(
 
     Examples
     --------
-    >>> from simulator import load_scenario, simulate
+    >>> from boneflare.simulator import load_scenario, simulate
     >>> tables = simulate(load_scenario("paper"), 1000, seed=7)
     >>> len(tables.patients)
     1000

@@ -1,4 +1,4 @@
-"""Planned visits: a lab draw before each 21-day cycle, a CT every 42 days (MODEL.md 6).
+"""Planned visits: a lab draw before each 21-day cycle, a CT every 42 days (docs/model.md).
 
 Cycle delays accumulate (a late cycle pushes every later draw); CT scheduling jitter
 does not (each CT is planned from day 0). Visits past the horizon are dropped by
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator import draws as D
-from simulator.scenarios.schema import Scenario
+from boneflare.simulator import draws as D
+from boneflare.simulator.scenarios.schema import Scenario
 
 NO_VISIT = np.iinfo(np.int32).max
 """Day of a planned slot that falls outside the horizon."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.calibration.figures import flare_onsets
-from simulator.tables import CohortTables
+from boneflare.simulator.calibration.figures import flare_onsets
+from boneflare.simulator.tables import CohortTables
 
 
 def cohort_summary(tables: CohortTables) -> dict[str, float]:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulator import observation as O
-from simulator.engine.policy import ACTION_NAMES
-from simulator.scenarios.schema import ARMS
+from boneflare.simulator import observation as O
+from boneflare.simulator.observed import ACTION_NAMES
+from boneflare.simulator.scenarios.schema import ARMS
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     columns = TABLES[name]
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        from simulator.errors import BoneflareError
+        from boneflare.simulator.errors import BoneflareError
 
         raise BoneflareError(f"table {name} lacks columns {', '.join(missing)}")
     return frame.loc[:, list(columns)].astype({c: col.pandas_dtype() for c, col in columns.items()})

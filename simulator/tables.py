@@ -7,16 +7,20 @@ patients by id, then day, then analyte or scan, so one seed gives identical tabl
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from simulator import observation as O
-from simulator.cohort import BLASTIC, LYTIC
-from simulator.engine.followup import NOT_STOPPED, FollowUp
-from simulator.engine.policy import ACTION_NAMES
-from simulator.scenarios.schema import ARMS
-from simulator.table_schema import conform
+from boneflare.simulator import observation as O
+from boneflare.simulator.cohort import BLASTIC, LYTIC
+from boneflare.simulator.observation import NOT_STOPPED
+from boneflare.simulator.observed import ACTION_NAMES
+from boneflare.simulator.scenarios.schema import ARMS
+from boneflare.simulator.table_schema import conform
+
+if TYPE_CHECKING:
+    from boneflare.simulator.engine.followup import FollowUp
 
 ANALYTES = ("alp", "calcium")
 UNITS = ("U/L", "mmol/L")

@@ -20,7 +20,7 @@ settings.load_profile("default")
 @pytest.fixture(scope="session")
 def paper():
     """The default scenario."""
-    from simulator import load_scenario
+    from boneflare.simulator import load_scenario
 
     return load_scenario("paper")
 
@@ -28,6 +28,6 @@ def paper():
 @pytest.fixture(scope="session")
 def paper_cohort(paper):
     """A default-scenario cohort of 3,000 patients (seed 3), shared read-only."""
-    from simulator import simulate
+    from boneflare.simulator import simulate
 
     return simulate(paper, 3000, seed=3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from simulator.tables import CohortTables
+from boneflare.simulator.tables import CohortTables
 
 
 def assert_tables_equal(a: CohortTables, b: CohortTables) -> None:
@@ -35,4 +35,4 @@ BUILT_IN_CLASSIFIERS = (
     "gradient_boosting",
     "bayes_oracle",
 )
-"""The nine classifiers boneflare ships (BENCHMARK.md)."""
+"""The nine classifiers boneflare ships (docs/benchmarks.md)."""

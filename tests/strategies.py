@@ -6,8 +6,8 @@ import dataclasses
 
 from hypothesis import strategies as st
 
-from simulator.scenarios.params import spec_of
-from simulator.scenarios.schema import ARMS, Scenario
+from boneflare.simulator.scenarios.params import spec_of
+from boneflare.simulator.scenarios.schema import ARMS, Scenario
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 """Any valid seed."""
@@ -104,7 +104,7 @@ def valid_parameter_values(draw) -> tuple[str, object]:
 
 # ---------------------------------------------------------------- observed histories
 # Hand-made observed histories for classifier tests: one patient per history, cut at
-# its decision day by the real simulator.observed.build_batch.
+# its decision day by the real boneflare.simulator.observed.build_batch.
 
 PATIENT_DEFAULTS = {
     "sex": "F",
@@ -140,7 +140,7 @@ def history_batch(histories, decision_scans=None):
     """
     import pandas as pd
 
-    from simulator.observed import SCAN_COLUMNS, build_batch
+    from boneflare.simulator.observed import SCAN_COLUMNS, build_batch
 
     patients, labs, scans, episodes = [], [], [], []
     for pid, h in enumerate(histories):
@@ -201,7 +201,7 @@ def observed_histories(draw, max_episodes: int = 5):
 
 # Benchmark harness: coordinates of derived seeds.
 seed_purposes = st.sampled_from(["test", "train", "fit"])
-"""Purpose tags of :func:`benchmarks.harness.seeds.derive_seed`."""
+"""Purpose tags of :func:`boneflare.benchmarks.harness.seeds.derive_seed`."""
 
 seed_coordinates = st.text(max_size=8)
 """A scenario hash or classifier name (any short text)."""

@@ -7,8 +7,8 @@ import pytest
 from helpers import BUILT_IN_CLASSIFIERS
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
-from classifiers.registry import names
+from boneflare.benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
+from boneflare.classifiers.registry import names
 
 BUILTINS = set(BUILT_IN_CLASSIFIERS)
 
@@ -79,8 +79,8 @@ def test_closed_loop_agrees_with_the_open_loop_for_deferring_and_learned_builtin
 
 
 def test_the_quick_default_benchmark_prints_the_leaderboard_of_every_builtin(tmp_path, capsys):
-    from benchmarks.cli import main
-    from benchmarks.commands.benchmark import QUICK
+    from boneflare.benchmarks.cli import main
+    from boneflare.benchmarks.commands.benchmark import QUICK
 
     out = tmp_path / "quick"
     assert main(["benchmark", "--quick", "--no-progress", "--out", str(out)]) == 0

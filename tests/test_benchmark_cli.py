@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from test_harness_plugins import ALL, EarlyTest, LearnedTest, NaiveTest, cli, plugin_env
 
-from benchmarks.cli import main
-from benchmarks.commands import benchmark as benchmark_cmd
-from benchmarks.harness import BenchmarkConfig, RunStore, run_benchmark
-from benchmarks.harness.execute import EXECUTORS
+from boneflare.benchmarks.cli import main
+from boneflare.benchmarks.commands import benchmark as benchmark_cmd
+from boneflare.benchmarks.harness import BenchmarkConfig, RunStore, run_benchmark
+from boneflare.benchmarks.harness.execute import EXECUTORS
 
 SMALL = ["--replicates", "2", "--patients", "150", "--no-progress", "--workers", "1"]
 
@@ -162,7 +162,16 @@ KILL_RUN = [
 
 def _start(env, out, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.cli", "benchmark", *KILL_RUN, "--out", str(out), *extra],
+        [
+            sys.executable,
+            "-m",
+            "boneflare.benchmarks.cli",
+            "benchmark",
+            *KILL_RUN,
+            "--out",
+            str(out),
+            *extra,
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

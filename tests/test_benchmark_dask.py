@@ -8,10 +8,10 @@ from test_benchmark_builtins import BUILTINS
 from test_benchmark_builtins import CONFIG as BUILTIN_CONFIG
 from test_harness_plugins import DeferTest, EarlyTest, LearnedTest, NaiveTest, RaisesTest
 
-from benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
-from benchmarks.harness.execute import connect
-from classifiers.registry import names
-from simulator.errors import BoneflareError
+from boneflare.benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
+from boneflare.benchmarks.harness.execute import connect
+from boneflare.classifiers.registry import names
+from boneflare.simulator.errors import BoneflareError
 
 CONFIG = BenchmarkConfig(
     classifiers=[NaiveTest, EarlyTest, DeferTest, LearnedTest, RaisesTest],

@@ -27,11 +27,11 @@ from test_harness_plugins import (
     ShapeTest,
 )
 
-from benchmarks.harness import BenchmarkConfig, Execution, RunStore, run_benchmark
-from benchmarks.harness.consequences import CONSEQUENCE_METRICS
-from benchmarks.metrics import METRIC_DIRECTIONS
-from simulator import simulate
-from simulator.errors import BoneflareError
+from boneflare.benchmarks.harness import BenchmarkConfig, Execution, RunStore, run_benchmark
+from boneflare.benchmarks.harness.consequences import CONSEQUENCE_METRICS
+from boneflare.benchmarks.metrics import METRIC_DIRECTIONS
+from boneflare.simulator import simulate
+from boneflare.simulator.errors import BoneflareError
 
 HONEST = [NaiveTest, EarlyTest, DeferTest, LearnedTest]
 TIMING_METRICS = ("fit_seconds", "predict_seconds")
@@ -288,8 +288,8 @@ def test_progress_bars_show_on_request(tmp_path, capsys):
 
 
 def test_a_run_in_which_every_classifier_fails_still_completes_and_reports(tmp_path):
-    from benchmarks.report import write_report
-    from benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
+    from boneflare.benchmarks.report import write_report
+    from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
 
     config = BenchmarkConfig(classifiers=[RaisesTest, FitFailsTest], replicates=2, patients=100)
     result = run_benchmark(config, tmp_path / "run")

@@ -6,20 +6,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.cli import main
-from simulator import load_scenario, simulate
-from simulator.calibration.check import check_tables
-from simulator.calibration.figures import (
+from boneflare.benchmarks.cli import main
+from boneflare.simulator import load_scenario, simulate
+from boneflare.simulator.calibration.check import check_tables
+from boneflare.simulator.calibration.figures import (
     all_figures,
     best_response_rates,
     flare_figures,
     kaplan_meier_median,
     lab_figures,
 )
-from simulator.calibration.fit import FitTarget, FreeParameter, fit, fit_figures, with_values
-from simulator.calibration.ppc import observed_figures, place, trial_figures
-from simulator.calibration.targets import large_n_targets
-from simulator.tables import CohortTables
+from boneflare.simulator.calibration.fit import (
+    FitTarget,
+    FreeParameter,
+    fit,
+    fit_figures,
+    with_values,
+)
+from boneflare.simulator.calibration.ppc import observed_figures, place, trial_figures
+from boneflare.simulator.calibration.targets import large_n_targets
+from boneflare.simulator.tables import CohortTables
 
 
 def hand_made() -> CohortTables:
@@ -214,10 +220,10 @@ def test_ppc_places_observed_figures_in_simulated_trials():
 def test_model_doc_parameter_table_is_current():
     from pathlib import Path
 
-    from simulator.scenarios.reference import render_model_doc
+    from boneflare.simulator.scenarios.reference import render_model_doc
 
     path = Path(__file__).resolve().parents[1] / "docs" / "model.md"
     text = path.read_text()
     assert render_model_doc(text, load_scenario("paper")) == text, (
-        "run: python -m simulator.scenarios.reference"
+        "run: python -m boneflare.simulator.scenarios.reference"
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from helpers import BUILT_IN_CLASSIFIERS
 
-from benchmarks.cli import main
-from classifiers import registry
+from boneflare.benchmarks.cli import main
+from boneflare.classifiers import registry
 
 BUILT_INS = BUILT_IN_CLASSIFIERS
 
@@ -25,7 +25,7 @@ def test_check_passes_for_named_built_ins(capsys):
 
 
 def test_check_verbose_lists_every_check(capsys):
-    from benchmarks.conformance import all_checks
+    from boneflare.benchmarks.conformance import all_checks
 
     assert main(["classifiers", "check", "-v", "alp_trend"]) == 0
     out = capsys.readouterr().out

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from hypothesis import given
 
-from classifiers.features import (
+from boneflare.classifiers.features import (
     FEATURES,
     RECENT_WINDOW_DAYS,
     SLOPE_UNIT_DAYS,
     extract_features,
 )
-from classifiers.trajectory import LAB_GRID_DAYS, trajectory_columns, trajectory_features
-from simulator.observed import build_batch
+from boneflare.classifiers.trajectory import LAB_GRID_DAYS, trajectory_columns, trajectory_features
+from boneflare.simulator.observed import build_batch
 from tests.strategies import history_batch, observed_histories, scan
 
 
@@ -176,7 +176,7 @@ def test_trajectories_carry_alp_forward_and_stop_at_the_decision_day():
 
 
 def test_ten_thousand_episodes_take_well_under_a_second(paper):
-    from simulator import simulate
+    from boneflare.simulator import simulate
 
     t = simulate(paper, 11_000, seed=5)
     batch = build_batch(t.episodes, t.patients, t.labs, t.scans)

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classifiers.base import FlareClassifier
-from simulator.observed import (
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.simulator.observed import (
     EPISODE_COLUMNS,
     LAB_COLUMNS,
     PATIENT_COLUMNS,
@@ -41,7 +41,7 @@ class Recorder(FlareClassifier):
 
 
 def _run(paper, closed_loop: bool):
-    from simulator import simulate
+    from boneflare.simulator import simulate
 
     log: list[ObservedBatch] = []
     tables = simulate(paper, PATIENTS, seed=SEED, policy=Recorder(log), closed_loop=closed_loop)
@@ -112,7 +112,7 @@ def test_what_it_saw_is_exactly_the_history_on_the_decision_day(open_loop):
 
 def test_a_later_change_never_changes_an_earlier_answer(open_loop):
     """Perturb everything dated after a patient's first episode: its answer stays."""
-    from classifiers.combined import CombinedRule
+    from boneflare.classifiers.combined import CombinedRule
 
     tables, _ = open_loop
     rule = CombinedRule()

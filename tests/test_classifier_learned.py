@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from classifiers import registry
-from classifiers.base import ClassifierError
-from classifiers.features import FEATURES
-from classifiers.learned import GradientBoosting, Logistic, one_class_probability
-from classifiers.oracle import BayesOracle
-from simulator.observed import build_batch
+from boneflare.classifiers import registry
+from boneflare.classifiers.base import ClassifierError
+from boneflare.classifiers.features import FEATURES
+from boneflare.classifiers.learned import GradientBoosting, Logistic, one_class_probability
+from boneflare.classifiers.oracle import BayesOracle
+from boneflare.simulator.observed import build_batch
 
 TRAIN_PATIENTS = 8_000
 """Training cohort of the AUC tests: small enough for CI, large enough to learn."""
@@ -25,7 +25,7 @@ def _labels(tables, batch) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def training(paper):
-    from simulator import simulate
+    from boneflare.simulator import simulate
 
     t = simulate(paper, TRAIN_PATIENTS, seed=TRAIN_SEED)
     batch = build_batch(t.episodes, t.patients, t.labs, t.scans)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.conformance import all_checks
+from boneflare.benchmarks.conformance import all_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "plugin_example"
@@ -72,7 +72,7 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """Run ``boneflare *args`` in a child process with ``env``."""
-    return run(env, "-m", "benchmarks.cli", *args)
+    return run(env, "-m", "boneflare.benchmarks.cli", *args)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from scipy.special import logit
 
-from classifiers.combined import CombinedRule
-from classifiers.pcwg3 import Pcwg3Confirm
-from classifiers.rules import (
+from boneflare.classifiers.combined import CombinedRule
+from boneflare.classifiers.pcwg3 import Pcwg3Confirm
+from boneflare.classifiers.rules import (
     NEW_LESION_LOG_ODDS,
     PCWG3_WINDOW_DAYS,
     PCWG3_WINDOW_SOFTNESS_DAYS,
@@ -19,7 +19,7 @@ from classifiers.rules import (
     SoftTissueConcordance,
     TimingWindow,
 )
-from simulator.observed import ACTION_CONTINUE, ACTION_DEFER, ACTION_STOP
+from boneflare.simulator.observed import ACTION_CONTINUE, ACTION_DEFER, ACTION_STOP
 from tests.strategies import history_batch, observed_histories, scan
 
 RULES = [RecistNaive, SoftTissueConcordance, TimingWindow, AlpTrend, CombinedRule, Pcwg3Confirm]
@@ -168,7 +168,7 @@ def test_rules_continue_at_or_above_threshold():
 
 
 def test_pcwg3_in_closed_loop_defers_and_decides_again(paper):
-    from simulator import simulate
+    from boneflare.simulator import simulate
 
     t = simulate(paper, 1200, seed=21, policy=Pcwg3Confirm(), closed_loop=True)
     d = t.decisions

@@ -11,16 +11,16 @@ import pandas as pd
 import pytest
 from helpers import assert_tables_equal
 
-from benchmarks.cli import main
-from simulator import load_scenario, simulate
-from simulator.io import read_cohort
+from boneflare.benchmarks.cli import main
+from boneflare.simulator import load_scenario, simulate
+from boneflare.simulator.io import read_cohort
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     """Run ``boneflare`` in a child process, as a user would."""
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     return subprocess.run(
-        [sys.executable, "-m", "benchmarks.cli", *args],
+        [sys.executable, "-m", "boneflare.benchmarks.cli", *args],
         capture_output=True,
         text=True,
         env=env,

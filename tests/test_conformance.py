@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import BUILT_IN_CLASSIFIERS
 
-from benchmarks.conformance import (
+from boneflare.benchmarks.conformance import (
     ConformanceError,
     all_checks,
     check_classifier,
@@ -13,7 +13,7 @@ from benchmarks.conformance import (
     run_check,
     sample_data,
 )
-from classifiers import registry
+from boneflare.classifiers import registry
 
 BUILT_INS = [registry.create(name) for name in registry.names()]
 

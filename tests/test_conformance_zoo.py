@@ -12,10 +12,10 @@ import pytest
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
-from benchmarks.conformance import ConformanceError, check_classifier
-from classifiers.base import FlareClassifier, validate_probabilities
-from classifiers.features import extract_features
-from simulator.observed import Decision
+from boneflare.benchmarks.conformance import ConformanceError, check_classifier
+from boneflare.classifiers.base import FlareClassifier, validate_probabilities
+from boneflare.classifiers.features import extract_features
+from boneflare.simulator.observed import Decision
 
 
 def _alp_pct(batch) -> np.ndarray:
@@ -248,7 +248,7 @@ def test_the_suite_catches_each_broken_classifier(cls, exactly):
 
 
 def test_a_failure_raises_naming_the_classifier_and_the_check():
-    from benchmarks.conformance import check_single_episode
+    from boneflare.benchmarks.conformance import check_single_episode
 
     with pytest.raises(ConformanceError, match="'batch_median' failed check_single_episode: "):
         check_classifier(BatchMedian(), checks=[check_single_episode])

@@ -19,7 +19,13 @@ MISSING_DOCSTRING = "D100,D101,D102,D103,D104,D106"
 def test_every_public_module_imports_so_the_api_reference_lists_it():
     modules, errors = refgen.discover_modules()
     assert errors == []
-    assert {"simulator", "simulator.run", "classifiers.base", "benchmarks.cli"} <= set(modules)
+    assert {
+        "boneflare",
+        "boneflare.simulator",
+        "boneflare.simulator.run",
+        "boneflare.classifiers.base",
+        "boneflare.benchmarks.cli",
+    } <= set(modules)
     assert not any(part.startswith("_") for m in modules for part in m.split("."))
 
 

@@ -76,7 +76,9 @@ def test_quickstart_pastes_what_the_command_prints(command: str, start: str, tmp
     blocks = [b for b in re.findall(r"```text\n(.*?)```", text, re.S) if b.startswith(start)]
     assert len(blocks) == 1, f"quickstart.md should paste one block starting {start!r}"
     pasted = blocks[0]
-    result = _run([sys.executable, "-m", "benchmarks.cli", *command.split()], cwd=tmp_path)
+    result = _run(
+        [sys.executable, "-m", "boneflare.benchmarks.cli", *command.split()], cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     if UPDATE:
         page.write_text(text.replace(pasted, result.stdout), encoding="utf-8")

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import seeds, simulation_overrides
 
-from simulator import RunSpec, load_scenario, simulate, simulate_patient, simulate_range
-from simulator.engine import AlwaysContinue, AlwaysStop
-from simulator.errors import BoneflareError
-from simulator.tables import CohortTables
+from boneflare.simulator import RunSpec, load_scenario, simulate, simulate_patient, simulate_range
+from boneflare.simulator.engine import AlwaysContinue, AlwaysStop
+from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.tables import CohortTables
 
 
 @given(simulation_overrides(), seeds)
@@ -123,7 +123,7 @@ def test_bad_run_arguments_raise_boneflare_errors(paper):
 
 
 def test_tables_have_the_documented_columns_and_dtypes(paper_cohort):
-    from simulator.table_schema import TABLES
+    from boneflare.simulator.table_schema import TABLES
 
     for name, frame in paper_cohort.items():
         expected = TABLES[name]

@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 from test_harness_plugins import DeferTest, EarlyTest, NaiveTest
 
-from benchmarks.harness.consequences import (
+from boneflare.benchmarks.harness.consequences import (
     CONSEQUENCE_METRICS,
     closed_loop_consequences,
     inferred_stops,
     open_loop_consequences,
     patient_outcomes,
 )
-from benchmarks.metrics import METRIC_DIRECTIONS
-from simulator import load_scenario, simulate
-from simulator.observed import ACTION_CONTINUE, ACTION_DEFER, ACTION_STOP, build_batch
+from boneflare.benchmarks.metrics import METRIC_DIRECTIONS
+from boneflare.simulator import load_scenario, simulate
+from boneflare.simulator.observed import ACTION_CONTINUE, ACTION_DEFER, ACTION_STOP, build_batch
 
 
 def test_consequence_metrics_are_known_to_the_aggregation():

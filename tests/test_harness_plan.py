@@ -7,12 +7,12 @@ from hypothesis import given
 from strategies import replicate_numbers, seed_coordinates, seed_purposes, seeds
 from test_harness_plugins import EarlyTest, LearnedTest, NaiveTest
 
-from benchmarks.harness.grid import GridError, grid_points, parse_axis, parse_grid
-from benchmarks.harness.plan import BenchmarkConfig, make_plan
-from benchmarks.harness.seeds import SEED_BITS, cohort_seed, derive_seed, training_seed
-from simulator import load_scenario
-from simulator.errors import BoneflareError
-from simulator.scenarios import scenario_hash
+from boneflare.benchmarks.harness.grid import GridError, grid_points, parse_axis, parse_grid
+from boneflare.benchmarks.harness.plan import BenchmarkConfig, make_plan
+from boneflare.benchmarks.harness.seeds import SEED_BITS, cohort_seed, derive_seed, training_seed
+from boneflare.simulator import load_scenario
+from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.scenarios import scenario_hash
 
 
 @given(seeds, seed_purposes, seed_coordinates, replicate_numbers)

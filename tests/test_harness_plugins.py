@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.base import ClassifierError, FlareClassifier
-from classifiers.registry import GROUP
-from simulator.observed import ACTION_CONTINUE, ACTION_DEFER, ACTION_STOP
+from boneflare.classifiers.base import ClassifierError, FlareClassifier
+from boneflare.classifiers.registry import GROUP
+from boneflare.simulator.observed import ACTION_CONTINUE, ACTION_DEFER, ACTION_STOP
 
 TESTS_DIR = Path(__file__).resolve().parent
 EARLY_DAYS = 84
@@ -163,7 +163,7 @@ def plugin_env(folder: Path, classes=ALL) -> dict[str, str]:
 def cli(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``boneflare`` in a child process with ``env``."""
     return subprocess.run(
-        [sys.executable, "-m", "benchmarks.cli", *args],
+        [sys.executable, "-m", "boneflare.benchmarks.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -174,8 +174,8 @@ def cli(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.Com
 # --------------------------------------------------------------------------- tests of the zoo
 @pytest.fixture(scope="module")
 def batch(paper):
-    from simulator import simulate
-    from simulator.observed import build_batch
+    from boneflare.simulator import simulate
+    from boneflare.simulator.observed import build_batch
 
     t = simulate(paper, 200, seed=11)
     return build_batch(t.episodes, t.patients, t.labs, t.scans)
@@ -206,7 +206,10 @@ def test_raising_classifiers_raise(batch):
 
 def test_plugin_env_registers_real_entry_points(tmp_path):
     env = plugin_env(tmp_path, (EarlyTest, RaisesTest))
-    code = "from classifiers import names, get; print(names()); print(get('raises_test').__name__)"
+    code = (
+        "from boneflare.classifiers import names, get; "
+        "print(names()); print(get('raises_test').__name__)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     ).stdout

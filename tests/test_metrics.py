@@ -1,4 +1,4 @@
-"""Tests for benchmarks.metrics and benchmarks.aggregate."""
+"""Tests for boneflare.benchmarks.metrics and boneflare.benchmarks.aggregate."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from benchmarks.aggregate import leaderboard, paired_differences, summarise
-from benchmarks.metrics import METRIC_DIRECTIONS, classification_metrics
+from boneflare.benchmarks.aggregate import leaderboard, paired_differences, summarise
+from boneflare.benchmarks.metrics import METRIC_DIRECTIONS, classification_metrics
 
 METRIC_KEYS = [
     "roc_auc",

@@ -7,10 +7,10 @@ import pandas as pd
 from hypothesis import given
 from strategies import seeds, simulation_overrides
 
-from simulator import load_scenario, simulate
-from simulator.kinetics import healing_activity
-from simulator.observation import RECIST_PD_FRACTION, RECIST_PD_MM, RECIST_PR_FRACTION
-from simulator.tables import CohortTables
+from boneflare.simulator import load_scenario, simulate
+from boneflare.simulator.kinetics import healing_activity
+from boneflare.simulator.observation import RECIST_PD_FRACTION, RECIST_PD_MM, RECIST_PR_FRACTION
+from boneflare.simulator.tables import CohortTables
 
 N = 120
 

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from test_harness_plugins import DeferTest, EarlyTest, LearnedTest, NaiveTest, RaisesTest
 
-from benchmarks.aggregate import summarise
-from benchmarks.cli import main
-from benchmarks.harness import BenchmarkConfig, run_benchmark
-from benchmarks.report import write_report
-from benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
-from simulator.errors import BoneflareError
+from boneflare.benchmarks.aggregate import summarise
+from boneflare.benchmarks.cli import main
+from boneflare.benchmarks.harness import BenchmarkConfig, run_benchmark
+from boneflare.benchmarks.report import write_report
+from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
+from boneflare.simulator.errors import BoneflareError
 
 CLASSIFIERS = [NaiveTest, EarlyTest, DeferTest, LearnedTest, RaisesTest]
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import SCENARIO_PARAMETERS, raw_scenarios, valid_parameter_values
 
-from simulator.errors import ScenarioError
-from simulator.scenarios import (
+from boneflare.simulator.errors import ScenarioError
+from boneflare.simulator.scenarios import (
     dumps_toml,
     load_scenario,
     preset_names,

@@ -9,14 +9,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks.commands.common import add_progress_options, non_negative_int, positive_int
-from simulator.engine import ENGINES
+from boneflare.benchmarks.commands.common import (
+    add_progress_options,
+    non_negative_int,
+    positive_int,
+)
+from boneflare.simulator.engine import ENGINES
 
 if TYPE_CHECKING:
-    from benchmarks.harness import BenchmarkConfig
+    from boneflare.benchmarks.harness import BenchmarkConfig
 
 EXECUTORS = ("local", "dask")
-"""Choices of ``--executor`` (as :data:`benchmarks.harness.execute.EXECUTORS`; the
+"""Choices of ``--executor`` (as :data:`boneflare.benchmarks.harness.execute.EXECUTORS`; the
 harness, and scikit-learn with it, is imported only when the command runs)."""
 
 QUICK = {"replicates": 5, "patients": 500, "max_training_patients": 5000}
@@ -124,7 +128,7 @@ def _new_folder() -> Path:
 
 def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
     """Build the configuration the options describe."""
-    from benchmarks.harness import BenchmarkConfig
+    from boneflare.benchmarks.harness import BenchmarkConfig
 
     sizes = QUICK if args.quick else DEFAULTS
     return BenchmarkConfig(
@@ -145,9 +149,9 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark, print the leaderboard, failures and timings."""
-    from benchmarks.harness import Execution, run_benchmark
-    from benchmarks.harness.timing import format_breakdown
-    from benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
+    from boneflare.benchmarks.harness import Execution, run_benchmark
+    from boneflare.benchmarks.harness.timing import format_breakdown
+    from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
 
     config = config_from_args(args)
     workers = args.workers or (1 if args.executor == "dask" else _default_workers())

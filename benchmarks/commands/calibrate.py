@@ -7,19 +7,19 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.commands.common import (
+from boneflare.benchmarks.commands.common import (
     add_scenario_options,
     non_negative_int,
     positive_int,
     scenario_from_args,
 )
-from simulator import __version__, load_scenario, simulate
-from simulator.calibration import check as check_mod
-from simulator.calibration import ppc as ppc_mod
-from simulator.cohort import PAPER57_TRIAL_SIZE
-from simulator.errors import BoneflareError
-from simulator.scenarios import dumps_toml, scenario_hash
-from simulator.scenarios.loader import scenario_from_dict
+from boneflare.simulator import __version__, load_scenario, simulate
+from boneflare.simulator.calibration import check as check_mod
+from boneflare.simulator.calibration import ppc as ppc_mod
+from boneflare.simulator.cohort import PAPER57_TRIAL_SIZE
+from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.scenarios import dumps_toml, scenario_hash
+from boneflare.simulator.scenarios.loader import scenario_from_dict
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -91,7 +91,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_fit(args: argparse.Namespace) -> int:
     """Fit from the model's defaults and write the fitted scenario with its provenance."""
-    from simulator.calibration.fit import DEFAULT_FREE, fit, rounded
+    from boneflare.simulator.calibration.fit import DEFAULT_FREE, fit, rounded
 
     out = Path(args.out)
     if out.exists() and not args.force:
@@ -145,15 +145,15 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def _as_raw(scenario) -> dict:
-    from simulator.scenarios import scenario_to_dict
+    from boneflare.simulator.scenarios import scenario_to_dict
 
     return scenario_to_dict(scenario)
 
 
 def _defaults_with(overrides: list[str]):
     """The model's default parameters (the fit's start) with ``--set`` overrides."""
-    from simulator.scenarios.loader import apply_overrides
-    from simulator.scenarios.schema import Scenario
+    from boneflare.simulator.scenarios.loader import apply_overrides
+    from boneflare.simulator.scenarios.schema import Scenario
 
     return scenario_from_dict(apply_overrides(_as_raw(Scenario()), overrides))
 
@@ -176,8 +176,8 @@ def run_ppc(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """Simulate a large cohort and many trials; write the calibration report."""
-    from simulator.calibration.report import write_report
-    from simulator.scenarios import scenario_to_dict
+    from boneflare.simulator.calibration.report import write_report
+    from boneflare.simulator.scenarios import scenario_to_dict
 
     scenario = scenario_from_args(args)
     raw = scenario_to_dict(scenario)

@@ -2,7 +2,7 @@
 
 ``list`` prints every classifier found in the entry-point group ``boneflare.classifiers``
 (the built-ins and any installed plugin) with its one-line description. ``check`` runs
-the conformance suite (:mod:`benchmarks.conformance`) over the named classifiers, or all
+the conformance suite (:mod:`boneflare.benchmarks.conformance`) over the named classifiers, or all
 of them: exit status 0 when every check passes, 1 when one fails (the classifier and
 the check are named), 2 on an unknown name or a plugin that fails to load.
 """
@@ -13,10 +13,10 @@ import argparse
 import sys
 import time
 
-from classifiers import registry
-from classifiers.base import FlareClassifier
-from classifiers.registry import PluginLoadError
-from simulator.errors import BoneflareError
+from boneflare.classifiers import registry
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.classifiers.registry import PluginLoadError
+from boneflare.simulator.errors import BoneflareError
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -87,7 +87,7 @@ def _instances(names: list[str]) -> list[tuple[str, FlareClassifier]]:
 
 def run_check(args: argparse.Namespace) -> int:
     """Run the conformance suite; print failures (every check with ``--verbose``)."""
-    from benchmarks.conformance import all_checks, check_classifier, sample_data
+    from boneflare.benchmarks.conformance import all_checks, check_classifier, sample_data
 
     instances = _instances(list(args.names))
     sample_data()  # simulate the sample once, before the clock starts per classifier

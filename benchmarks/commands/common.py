@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulator import Scenario, load_scenario
+from boneflare.simulator import Scenario, load_scenario
 
 
 def add_scenario_options(parser: argparse.ArgumentParser) -> None:

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the report and say where it is."""
-    from benchmarks.report import write_report  # matplotlib only when needed
+    from boneflare.benchmarks.report import write_report  # matplotlib only when needed
 
     folder = write_report(args.run_dir, args.out)
     print(f"report written to {folder} (open {folder / 'index.html'})")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks.commands.common import add_scenario_options
-from simulator.scenarios import dumps_toml, load_scenario, preset_names, scenario_hash
+from boneflare.benchmarks.commands.common import add_scenario_options
+from boneflare.simulator.scenarios import dumps_toml, load_scenario, preset_names, scenario_hash
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,21 +5,21 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks.commands.common import (
+from boneflare.benchmarks.commands.common import (
     add_progress_options,
     add_scenario_options,
     non_negative_int,
     positive_int,
     scenario_from_args,
 )
-from simulator import RunSpec, __version__, iter_chunks, simulate_patient
-from simulator.engine import ENGINES
-from simulator.engine.policy import BUILTIN_POLICIES
-from simulator.errors import BoneflareError
-from simulator.io import FORMATS, prepare_folder, write_cohort
-from simulator.scenarios import scenario_hash, scenario_to_dict
-from simulator.summary import cohort_summary, format_summary
-from simulator.tables import CohortTables
+from boneflare.simulator import RunSpec, __version__, iter_chunks, simulate_patient
+from boneflare.simulator.engine import ENGINES
+from boneflare.simulator.engine.policy import BUILTIN_POLICIES
+from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.io import FORMATS, prepare_folder, write_cohort
+from boneflare.simulator.scenarios import scenario_hash, scenario_to_dict
+from boneflare.simulator.summary import cohort_summary, format_summary
+from boneflare.simulator.tables import CohortTables
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -2,7 +2,7 @@
 
 The Python API behind ``boneflare benchmark``::
 
-    from benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
+    from boneflare.benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
 
     config = BenchmarkConfig(classifiers="all", scenarios=["paper"], replicates=20,
                              patients=1000, seed=1)
@@ -12,10 +12,10 @@ The Python API behind ``boneflare benchmark``::
 See docs/benchmarks.md (running) and docs/results.md (reading the results).
 """
 
-from benchmarks.harness.execute import Execution
-from benchmarks.harness.plan import BenchmarkConfig, Plan, make_plan
-from benchmarks.harness.run import BenchmarkResult, run_benchmark
-from benchmarks.harness.store import RunStore
+from boneflare.benchmarks.harness.execute import Execution
+from boneflare.benchmarks.harness.plan import BenchmarkConfig, Plan, make_plan
+from boneflare.benchmarks.harness.run import BenchmarkResult, run_benchmark
+from boneflare.benchmarks.harness.store import RunStore
 
 __all__ = [
     "BenchmarkConfig",

@@ -10,7 +10,7 @@ Two ways to get the consequences of one classifier on one cohort:
   classifier labels every episode, and the stop is *inferred*: a patient is stopped
   on the day of their first episode called 'stop'; episodes after it would not have
   happened and are ignored. Days lost and delay then follow the simulator's own
-  definitions (:func:`simulator.tables.truth_table`):
+  definitions (:func:`boneflare.simulator.tables.truth_table`):
 
   - end of follow-up ``end = min(dropout_day, horizon_days)``;
   - effective treatment lasts until ``min(progression_day, end)``, so a stop on day
@@ -20,7 +20,7 @@ Two ways to get the consequences of one classifier on one cohort:
     without a progression episode or stopped before their first one.
 
   The random draws of a patient do not depend on the calls made (see
-  :mod:`simulator.draws`), and a policy's call on an episode depends on that episode's
+  :mod:`boneflare.simulator.draws`), and a policy's call on an episode depends on that episode's
   history alone, so a patient's course up to the stop is the same in both modes and the
   inferred consequences equal the closed-loop ones (a test checks it).
 
@@ -46,7 +46,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from simulator.observed import ACTION_DEFER, ACTION_STOP
+from boneflare.simulator.observed import ACTION_DEFER, ACTION_STOP
 
 CONSEQUENCE_METRICS: Final[tuple[str, ...]] = (
     "flare_patients_stopped_share",
@@ -54,7 +54,7 @@ CONSEQUENCE_METRICS: Final[tuple[str, ...]] = (
     "progression_delay_days",
     "episodes_deferred_share",
 )
-"""Names of the consequence metrics, as in :data:`benchmarks.metrics.METRIC_DIRECTIONS`."""
+"""Names of the consequence metrics (their directions: ``metrics.METRIC_DIRECTIONS``)."""
 
 _NAN: Final[float] = float("nan")
 

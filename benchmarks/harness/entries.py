@@ -14,10 +14,10 @@ from typing import Any
 
 from sklearn.base import clone
 
-from classifiers.base import FlareClassifier
-from classifiers.registry import get as get_classifier
-from classifiers.registry import names as classifier_names
-from simulator.errors import BoneflareError
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.classifiers.registry import get as get_classifier
+from boneflare.classifiers.registry import names as classifier_names
+from boneflare.simulator.errors import BoneflareError
 
 ClassifierSpec = str | FlareClassifier | type[FlareClassifier]
 """A registered name, an instance (its parameters are kept) or a class (defaults)."""

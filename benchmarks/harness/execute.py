@@ -1,7 +1,7 @@
 """Where the work runs: this process, a local process pool, or an existing Dask cluster.
 
 Every task is a pure function of its arguments (a training job or a unit, plus the
-shared :class:`~benchmarks.harness.unit.WorkContext`), so the executor changes the
+shared :class:`~boneflare.benchmarks.harness.unit.WorkContext`), so the executor changes the
 speed, never the results. The context is shipped once per worker: as the pool's
 initializer argument (inherited by ``fork``), or scattered to every Dask worker.
 """
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from simulator.errors import BoneflareError
+from boneflare.simulator.errors import BoneflareError
 
 EXECUTORS: Final[tuple[str, ...]] = ("local", "dask")
 """Executor kinds: a local process pool (default) or a Dask cluster."""
@@ -74,7 +74,7 @@ class Execution:
 def _process_pool(workers: int, context: Any) -> cf.ProcessPoolExecutor:
     """A local process pool whose workers hold ``context``; ``fork`` where available.
 
-    As :func:`simulator.run.iter_chunks`' pool: ``fork`` starts fast, works from
+    As :func:`boneflare.simulator.run.iter_chunks`' pool: ``fork`` starts fast, works from
     scripts without a ``__main__`` guard, and hands the context to the workers without
     pickling it.
     """

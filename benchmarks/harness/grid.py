@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.errors import BoneflareError
-from simulator.scenarios import parse_override
+from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.scenarios import parse_override
 
 
 class GridError(BoneflareError):

@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness.entries import (
+from boneflare.benchmarks.harness.entries import (
     ClassifierEntry,
     ClassifierSpec,
     jsonable,
     resolve_classifiers,
 )
-from benchmarks.harness.grid import GridAxis, grid_points, parse_grid
-from benchmarks.harness.seeds import cohort_seed, fit_seed, training_seed
-from simulator.engine import ENGINES
-from simulator.errors import BoneflareError
-from simulator.scenarios import (
+from boneflare.benchmarks.harness.grid import GridAxis, grid_points, parse_grid
+from boneflare.benchmarks.harness.seeds import cohort_seed, fit_seed, training_seed
+from boneflare.simulator.engine import ENGINES
+from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.scenarios import (
     Scenario,
     load_scenario,
     parse_override,

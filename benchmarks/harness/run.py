@@ -20,13 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.harness.execute import Execution, Runner, runner
-from benchmarks.harness.plan import BenchmarkConfig, Plan, TrainJob, make_plan
-from benchmarks.harness.store import RunStore, utc_now
-from benchmarks.harness.timing import Stopwatch, breakdown
-from benchmarks.harness.unit import FitOutput, UnitOutput, WorkContext, fit_job, run_unit
-from classifiers.base import FlareClassifier
-from simulator.progress import progress_bar
+from boneflare.benchmarks.harness.execute import Execution, Runner, runner
+from boneflare.benchmarks.harness.plan import BenchmarkConfig, Plan, TrainJob, make_plan
+from boneflare.benchmarks.harness.store import RunStore, utc_now
+from boneflare.benchmarks.harness.timing import Stopwatch, breakdown
+from boneflare.benchmarks.harness.unit import FitOutput, UnitOutput, WorkContext, fit_job, run_unit
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.simulator.progress import progress_bar
 
 
 @dataclass
@@ -40,9 +40,9 @@ class BenchmarkResult:
     plan : Plan
         What was run.
     results, predictions, failures : DataFrame
-        The consolidated long tables (see :mod:`benchmarks.harness.store`).
+        The consolidated long tables (see :mod:`boneflare.benchmarks.harness.store`).
     timings : dict
-        This session's time breakdown (:func:`benchmarks.harness.timing.breakdown`).
+        This session's time breakdown (:func:`boneflare.benchmarks.harness.timing.breakdown`).
     units_run, units_skipped : int
         Units computed in this session, and units found already stored.
 

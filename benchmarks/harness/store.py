@@ -34,10 +34,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmarks.harness.tables import SCHEMAS, TABLES
-from benchmarks.harness.unit import FitOutput, UnitOutput
-from simulator import __version__
-from simulator.errors import BoneflareError
+from boneflare.benchmarks.harness.tables import SCHEMAS, TABLES
+from boneflare.benchmarks.harness.unit import FitOutput, UnitOutput
+from boneflare.simulator import __version__
+from boneflare.simulator.errors import BoneflareError
 
 PROVENANCE = "provenance.json"
 RESULTS = "results.parquet"
@@ -219,7 +219,7 @@ class RunStore:
         -------
         dict of str to pyarrow.Table
             ``results``, ``predictions`` and ``failures`` (training failures first), in
-            the schemas of :mod:`benchmarks.harness.tables`.
+            the schemas of :mod:`boneflare.benchmarks.harness.tables`.
 
         Raises
         ------

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from simulator.observed import ACTION_NAMES
+from boneflare.simulator.observed import ACTION_NAMES
 
 TABLES = ("results", "predictions", "failures")
 """Table names, also their file names (``<name>.parquet``)."""

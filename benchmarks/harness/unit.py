@@ -18,16 +18,16 @@ import pandas as pd
 import pyarrow as pa
 from sklearn.base import clone
 
-from benchmarks.harness.consequences import CohortOutcomes
-from benchmarks.harness.entries import ClassifierEntry
-from benchmarks.harness.plan import Plan, TrainJob, Unit
-from benchmarks.harness.tables import failures_table, predictions_table, results_table
-from benchmarks.harness.timing import Stopwatch
-from benchmarks.metrics import classification_metrics
-from classifiers.base import ClassifierError, FlareClassifier, validate_probabilities
-from simulator.observed import ACTION_NAMES, ObservedBatch, build_batch
-from simulator.run import simulate
-from simulator.tables import CohortTables
+from boneflare.benchmarks.harness.consequences import CohortOutcomes
+from boneflare.benchmarks.harness.entries import ClassifierEntry
+from boneflare.benchmarks.harness.plan import Plan, TrainJob, Unit
+from boneflare.benchmarks.harness.tables import failures_table, predictions_table, results_table
+from boneflare.benchmarks.harness.timing import Stopwatch
+from boneflare.benchmarks.metrics import classification_metrics
+from boneflare.classifiers.base import ClassifierError, FlareClassifier, validate_probabilities
+from boneflare.simulator.observed import ACTION_NAMES, ObservedBatch, build_batch
+from boneflare.simulator.run import simulate
+from boneflare.simulator.tables import CohortTables
 
 
 @dataclass
@@ -45,7 +45,7 @@ class FitOutput:
 class UnitOutput:
     """A unit's result: long metric rows, per-episode predictions, failures, timings.
 
-    The tables are Arrow tables in the schemas of :mod:`benchmarks.harness.tables`.
+    The tables are Arrow tables in the schemas of :mod:`boneflare.benchmarks.harness.tables`.
     """
 
     name: str

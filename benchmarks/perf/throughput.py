@@ -1,6 +1,6 @@
 """Throughput and peak memory of the simulator's engines.
 
-Run ``python -m benchmarks.perf.throughput`` (defaults: the targets of the performance
+Run ``python -m boneflare.benchmarks.perf.throughput`` (defaults: the targets of the performance
 issue). Each measurement runs in a fresh child process, so its peak memory is its own:
 
 * ``batched``: a cohort held in memory with the batched engine (patients/s);
@@ -24,8 +24,8 @@ import time
 
 import psutil
 
-from simulator import RunSpec, iter_chunks, load_scenario, simulate
-from simulator.io import write_cohort
+from boneflare.simulator import RunSpec, iter_chunks, load_scenario, simulate
+from boneflare.simulator.io import write_cohort
 
 MIB = 1024.0
 SAMPLE_SECONDS = 0.02
@@ -79,7 +79,7 @@ def _child(mode: str, patients: int, workers: int, seed: int, scenario: str) -> 
     command = [
         sys.executable,
         "-m",
-        "benchmarks.perf.throughput",
+        "boneflare.benchmarks.perf.throughput",
         "--child",
         mode,
         "--patients",

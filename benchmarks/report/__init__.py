@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.harness.store import RunStore
-from benchmarks.report import plots
-from benchmarks.report.html import write_html
-from benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
-from simulator.errors import BoneflareError
+from boneflare.benchmarks.harness.store import RunStore
+from boneflare.benchmarks.report import plots
+from boneflare.benchmarks.report.html import write_html
+from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
+from boneflare.simulator.errors import BoneflareError
 
 __all__ = ["write_report"]
 

@@ -8,7 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report.leaderboard import Summary, board_rows, difference_rows, failure_lines
+from boneflare.benchmarks.report.leaderboard import (
+    Summary,
+    board_rows,
+    difference_rows,
+    failure_lines,
+)
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
@@ -71,7 +76,7 @@ def write_html(
     path : Path
         The HTML file to write.
     summary : Summary
-        Aggregated results (:func:`benchmarks.report.leaderboard.summarise_run`).
+        Aggregated results (:func:`boneflare.benchmarks.report.leaderboard.summarise_run`).
     info : dict
         The run's provenance.
     figures : dict of str to list of Path

@@ -1,6 +1,6 @@
 """The leaderboard: per scenario, every classifier's metrics as mean ± Monte Carlo SE.
 
-Built on :mod:`benchmarks.aggregate` (``summarise``, ``paired_differences``,
+Built on :mod:`boneflare.benchmarks.aggregate` (``summarise``, ``paired_differences``,
 ``leaderboard``); this module only chooses the columns and writes them as Markdown
 (printed by ``boneflare benchmark`` and written by ``boneflare report``).
 """
@@ -14,7 +14,7 @@ from typing import Final
 
 import pandas as pd
 
-from benchmarks.aggregate import leaderboard, paired_differences, summarise
+from boneflare.benchmarks.aggregate import leaderboard, paired_differences, summarise
 
 COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("roc_auc", "ROC AUC", "{:.3f}"),
@@ -56,11 +56,11 @@ class Summary:
     Attributes
     ----------
     summary : DataFrame
-        :func:`benchmarks.aggregate.summarise` of the results.
+        :func:`boneflare.benchmarks.aggregate.summarise` of the results.
     board : DataFrame
-        :func:`benchmarks.aggregate.leaderboard` sorted by :data:`SORT_METRIC`.
+        :func:`boneflare.benchmarks.aggregate.leaderboard` sorted by :data:`SORT_METRIC`.
     differences : DataFrame or None
-        :func:`benchmarks.aggregate.paired_differences` against ``reference``.
+        :func:`boneflare.benchmarks.aggregate.paired_differences` against ``reference``.
     reference : str or None
         The reference classifier.
     failures : DataFrame

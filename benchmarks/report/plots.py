@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
-from benchmarks.report.leaderboard import COLUMNS
+from boneflare.benchmarks.report.leaderboard import COLUMNS
 
 PREFIXES: Final[tuple[str, ...]] = ("roc", "calibration", "distributions", "consequences", "sweep")
 """File-name prefixes of the figures (a new report replaces exactly these files)."""
@@ -191,7 +191,7 @@ def sweeps(summary: pd.DataFrame, points: pd.DataFrame, folder: Path) -> list[Pa
     Parameters
     ----------
     summary : DataFrame
-        :func:`benchmarks.aggregate.summarise` of the results.
+        :func:`boneflare.benchmarks.aggregate.summarise` of the results.
     points : DataFrame
         One row per scenario label, one column per swept parameter (its value).
     folder : Path

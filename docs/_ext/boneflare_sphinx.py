@@ -186,7 +186,7 @@ def _skip_foreign(app: Sphinx, what, name, obj, skip, options):
     their docstrings refer to scikit-learn's own glossary and belong to its documentation.
     """
     module = getattr(obj, "__module__", None) or ""
-    if callable(obj) and module and module.split(".")[0] not in refgen.PACKAGES:
+    if callable(obj) and module and module.split(".")[0] != "boneflare":
         return True
     return None
 

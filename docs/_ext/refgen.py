@@ -2,13 +2,13 @@
 
 Each ``*_markdown`` function returns MyST Markdown built from a single source of truth:
 
-* :func:`scenarios_markdown`: the presets (:func:`simulator.scenarios.preset_names`) and
-  every parameter of the scenario schema (:mod:`simulator.scenarios.schema`);
-* :func:`tables_markdown`: every output column (:data:`simulator.table_schema.TABLES`);
+* :func:`scenarios_markdown`: the presets (:func:`boneflare.simulator.scenarios.preset_names`) and
+  every parameter of the scenario schema (:mod:`boneflare.simulator.scenarios.schema`);
+* :func:`tables_markdown`: every output column (:data:`boneflare.simulator.table_schema.TABLES`);
 * :func:`cli_markdown`: the help of every ``boneflare`` subcommand
-  (:func:`benchmarks.cli.build_parser`);
-* :func:`api_markdown`: the public modules of ``simulator``, ``classifiers`` and
-  ``benchmarks``, as found by walking the packages.
+  (:func:`boneflare.benchmarks.cli.build_parser`);
+* :func:`api_markdown`: the ``boneflare`` namespace and the public modules of its
+  rooms ``simulator``, ``classifiers`` and ``benchmarks``, found by walking the packages.
 
 The Sphinx extension :mod:`boneflare_sphinx` puts them into the pages at build time.
 Run this file to print one of them: ``python docs/_ext/refgen.py scenarios``.
@@ -28,10 +28,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-PACKAGES = ("simulator", "classifiers", "benchmarks")
+PACKAGES = ("boneflare", "boneflare.simulator", "boneflare.classifiers", "boneflare.benchmarks")
 """Top-level packages whose modules make the API reference."""
 
-EXCLUDED_MODULES = ("benchmarks.perf",)
+EXCLUDED_MODULES = ("boneflare.benchmarks.perf",)
 """Module trees left out of the API reference (performance suites, not API)."""
 
 HELP_WIDTH = 88
@@ -109,7 +109,7 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 # ----------------------------------------------------------------------------- scenarios
 def _walk_schema(cls: type, prefix: str = "") -> Iterator[tuple[str, type, list]]:
     """Yield (dotted section name, section class, [(field, spec), ...]) in schema order."""
-    from simulator.scenarios.params import spec_of
+    from boneflare.simulator.scenarios.params import spec_of
 
     params, sections = [], []
     for f in dataclasses.fields(cls):
@@ -125,9 +125,9 @@ def _walk_schema(cls: type, prefix: str = "") -> Iterator[tuple[str, type, list]
 
 def scenarios_markdown() -> str:
     """Return the presets and the parameter reference, from the scenario schema."""
-    from simulator.scenarios import load_scenario, preset_names, scenario_to_dict
-    from simulator.scenarios.loader import _resolve_raw
-    from simulator.scenarios.schema import Scenario
+    from boneflare.simulator.scenarios import load_scenario, preset_names, scenario_to_dict
+    from boneflare.simulator.scenarios.loader import _resolve_raw
+    from boneflare.simulator.scenarios.schema import Scenario
 
     paper = _flatten(scenario_to_dict(load_scenario("paper")))
     out = ["## Presets", ""]
@@ -185,7 +185,7 @@ def scenarios_markdown() -> str:
 # ----------------------------------------------------------------------------- tables
 def tables_markdown() -> str:
     """Return one section per output table with its columns' dtype, unit and meaning."""
-    from simulator.table_schema import TABLES
+    from boneflare.simulator.table_schema import TABLES
 
     out = []
     for name, columns in TABLES.items():
@@ -232,7 +232,7 @@ def _subcommands(
 
 def cli_markdown() -> str:
     """Return the ``--help`` of ``boneflare`` and of each of its subcommands."""
-    from benchmarks.cli import build_parser
+    from boneflare.benchmarks.cli import build_parser
 
     out = []
     with _columns(HELP_WIDTH):
@@ -351,7 +351,8 @@ def api_markdown(modules: list[str], folder: str = "api/generated") -> str:
     """Return the API index: per package, a table of its modules with their summaries."""
     out = []
     for package in PACKAGES:
-        tree = [m for m in modules if m == package or m.startswith(package + ".")]
+        nested = package != "boneflare"  # the root's subpackages have sections of their own
+        tree = [m for m in modules if m == package or (nested and m.startswith(package + "."))]
         if not tree:
             continue
         root = importlib.import_module(package)

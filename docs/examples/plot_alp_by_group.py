@@ -22,8 +22,8 @@ among patients with bone metastases, *flare* (at least one flare episode), *bene
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from simulator import load_scenario, simulate
-from simulator.calibration.figures import lab_groups
+from boneflare.simulator import load_scenario, simulate
+from boneflare.simulator.calibration.figures import lab_groups
 
 tables = simulate(load_scenario("paper"), 20_000, seed=2021)
 

@@ -20,8 +20,8 @@ paper's days.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from simulator import load_scenario, simulate
-from simulator.calibration.figures import flare_onsets
+from boneflare.simulator import load_scenario, simulate
+from boneflare.simulator.calibration.figures import flare_onsets
 
 PAPER_ONSETS = np.array([45, 120, 45, 42, 41, 43, 125])  # Shi 2021, Table 2
 

@@ -19,8 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from simulator import load_scenario, simulate
-from simulator.calibration.figures import flare_onsets
+from boneflare.simulator import load_scenario, simulate
+from boneflare.simulator.calibration.figures import flare_onsets
 
 TRIALS, SIZE = 400, 57
 tables = simulate(load_scenario("paper57"), TRIALS * SIZE, seed=2021)

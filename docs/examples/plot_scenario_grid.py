@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from simulator import load_scenario, simulate
-from simulator.calibration.figures import flare_onsets
+from boneflare.simulator import load_scenario, simulate
+from boneflare.simulator.calibration.figures import flare_onsets
 
 PRESETS = ["paper", "ct_every_8_weeks", "ct_every_12_weeks", "noisy_labs", "no_flare"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from classifiers import FlareClassifier
-from classifiers.features import extract_features
-from simulator.observed import ObservedBatch
+from boneflare.classifiers import FlareClassifier
+from boneflare.classifiers.features import extract_features
+from boneflare.simulator.observed import ObservedBatch
 
 
 class SoftTissueAndAlp(FlareClassifier):

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.calibration.figures import all_figures
-from simulator.calibration.targets import large_n_targets
-from simulator.run import simulate
-from simulator.scenarios.schema import Scenario
-from simulator.tables import CohortTables
+from boneflare.simulator.calibration.figures import all_figures
+from boneflare.simulator.calibration.targets import large_n_targets
+from boneflare.simulator.run import simulate
+from boneflare.simulator.scenarios.schema import Scenario
+from boneflare.simulator.tables import CohortTables
 
 BATCHES = 10
 """Batch-means groups for the Monte Carlo standard error."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator.tables import CohortTables
+from boneflare.simulator.tables import CohortTables
 
 FIVE_MONTH_DAY = 147
 """Day of the eighth cycle's draw (7 x 21), the paper's 'five months' (targets.toml)."""

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from simulator.calibration.figures import all_figures, progression_free_medians
-from simulator.calibration.targets import large_n_targets, load_targets
-from simulator.run import simulate
-from simulator.scenarios.loader import scenario_from_dict, scenario_to_dict
-from simulator.scenarios.schema import ARMS, Scenario
-from simulator.tables import CohortTables
+from boneflare.simulator.calibration.figures import all_figures, progression_free_medians
+from boneflare.simulator.calibration.targets import large_n_targets, load_targets
+from boneflare.simulator.run import simulate
+from boneflare.simulator.scenarios.loader import scenario_from_dict, scenario_to_dict
+from boneflare.simulator.scenarios.schema import ARMS, Scenario
+from boneflare.simulator.tables import CohortTables
 
 DAYS_PER_MONTH = 365.25 / 12
 PFS_LOG_SCALE = 0.15

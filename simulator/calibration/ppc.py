@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator.calibration.figures import flare_onsets, lab_panel, transient_rise
-from simulator.calibration.targets import load_targets
-from simulator.cohort import PAPER57_TRIAL_SIZE
-from simulator.run import simulate
-from simulator.scenarios.schema import ARMS, Scenario
-from simulator.tables import CohortTables
+from boneflare.simulator.calibration.figures import flare_onsets, lab_panel, transient_rise
+from boneflare.simulator.calibration.targets import load_targets
+from boneflare.simulator.cohort import PAPER57_TRIAL_SIZE
+from boneflare.simulator.run import simulate
+from boneflare.simulator.scenarios.schema import ARMS, Scenario
+from boneflare.simulator.tables import CohortTables
 
 RESPONSES = ("CR", "PR", "SD", "PD")
 
@@ -104,7 +104,7 @@ def place(observed: dict[str, float], simulated: pd.DataFrame) -> pd.DataFrame:
 def run_ppc(scenario: Scenario, replicates: int, seed: int, workers: int = 1) -> pd.DataFrame:
     """Simulate ``replicates`` trials of the scenario (``paper57`` design) and place the paper."""
     if scenario.cohort.design != "paper57":
-        from simulator.errors import BoneflareError
+        from boneflare.simulator.errors import BoneflareError
 
         raise BoneflareError(
             f"ppc needs a scenario with cohort.design = 'paper57', got {scenario.cohort.design!r}"

@@ -23,19 +23,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simulator.calibration.check import check_tables, to_markdown
-from simulator.calibration.figures import (
+from boneflare.simulator.calibration.check import check_tables, to_markdown
+from boneflare.simulator.calibration.figures import (
     FIVE_MONTH_DAY,
     GROUPS,
     flare_onsets,
     lab_groups,
     lab_panel,
 )
-from simulator.calibration.ppc import observed_figures, place, trial_figures
-from simulator.calibration.ppc import to_markdown as ppc_markdown
-from simulator.calibration.targets import large_n_targets, load_targets
-from simulator.cohort import PAPER57_TRIAL_SIZE
-from simulator.tables import CohortTables
+from boneflare.simulator.calibration.ppc import observed_figures, place, trial_figures
+from boneflare.simulator.calibration.ppc import to_markdown as ppc_markdown
+from boneflare.simulator.calibration.targets import large_n_targets, load_targets
+from boneflare.simulator.cohort import PAPER57_TRIAL_SIZE
+from boneflare.simulator.tables import CohortTables
 
 CYCLE_DAYS = 21
 SIGNIFICANCE = 0.05

@@ -26,7 +26,7 @@ import numpy as np
 @cache
 def load_targets() -> dict[str, Any]:
     """Return the parsed targets.toml shipped with the package (a copy of the paper's)."""
-    text = (resources.files("simulator.calibration") / "targets.toml").read_text("utf-8")
+    text = (resources.files("boneflare.simulator.calibration") / "targets.toml").read_text("utf-8")
     return tomllib.loads(text)
 
 

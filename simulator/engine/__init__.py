@@ -1,8 +1,8 @@
 """Discrete-event engines (SimPy) that run follow-up, and the decision-policy hook."""
 
-from simulator.engine.batched import run_batched
-from simulator.engine.followup import FollowUp
-from simulator.engine.policy import (
+from boneflare.simulator.engine.batched import run_batched
+from boneflare.simulator.engine.followup import FollowUp
+from boneflare.simulator.engine.policy import (
     ACTION_CONTINUE,
     ACTION_DEFER,
     ACTION_NAMES,
@@ -12,7 +12,7 @@ from simulator.engine.policy import (
     Decision,
     DecisionPolicy,
 )
-from simulator.engine.reference import run_reference
+from boneflare.simulator.engine.reference import run_reference
 
 ENGINES = {"batched": run_batched, "reference": run_reference}
 """Engines by name; ``batched`` is the default."""

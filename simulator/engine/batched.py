@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from simulator.engine.followup import FollowUp
-from simulator.schedule import NO_VISIT
+from boneflare.simulator.engine.followup import FollowUp
+from boneflare.simulator.schedule import NO_VISIT
 
 
 def _timetable(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

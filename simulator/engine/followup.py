@@ -8,16 +8,24 @@ time moves the model forward; both engines call them, for one patient or many.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator import observation as O
-from simulator.engine.policy import ACTION_STOP, DecisionPolicy
-from simulator.schedule import Schedule
+from boneflare.simulator import observation as O
+from boneflare.simulator.engine.policy import ACTION_STOP, DecisionPolicy
+from boneflare.simulator.observation import NOT_STOPPED
+from boneflare.simulator.schedule import Schedule
 
-NOT_STOPPED = -1
-"""``stop_day`` of a patient whose treatment was never stopped."""
+if TYPE_CHECKING:
+    from boneflare.simulator.observed import ObservedBatch
+
+#: Builds the observed histories of today's episodes at (rows, slots) for a policy.
+Observer = Callable[["FollowUp", np.ndarray, np.ndarray, int], "ObservedBatch"]
+
+__all__ = ["NOT_STOPPED", "DecisionLog", "FollowUp", "Observer", "Record"]
 
 
 @dataclass
@@ -77,6 +85,10 @@ class FollowUp:
     closed_loop : bool
         Whether the policy's calls change what happens next (a stop ends first-line
         follow-up); in open loop they are only recorded.
+    observer : Observer or None
+        Builds what the policy is shown; required with a policy. The caller injects
+        it (``simulator.run`` passes :func:`~boneflare.simulator.engine.history.observed_batch`),
+        so the engine does not import the table builders that read its own state.
 
     """
 
@@ -84,6 +96,7 @@ class FollowUp:
     schedule: Schedule
     policy: DecisionPolicy | None = None
     closed_loop: bool = False
+    observer: Observer | None = None
     record: Record = field(init=False)
     baseline_sum: np.ndarray = field(init=False)
     nadir: np.ndarray = field(init=False)
@@ -149,9 +162,9 @@ class FollowUp:
             self._decide(rows[opened], slots[opened], day)
 
     def _decide(self, rows: np.ndarray, slots: np.ndarray, day: int) -> None:
-        from simulator.engine.history import observed_batch  # local: only with a policy
-
-        batch = observed_batch(self, rows, slots, day)
+        if self.observer is None:
+            raise TypeError("a FollowUp with a decision policy needs an observer")
+        batch = self.observer(self, rows, slots, day)
         decision = self.policy.decide(batch)
         log = self.decisions
         log.rows.append(rows)

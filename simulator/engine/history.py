@@ -2,7 +2,7 @@
 
 The engine builds small observed tables for just the patients concerned, with the
 same functions that write the final tables, and cuts them with
-:func:`simulator.observed.build_batch`: a policy sees exactly what a classifier
+:func:`boneflare.simulator.observed.build_batch`: a policy sees exactly what a classifier
 would see from the finished tables.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator import tables
-from simulator.engine.followup import FollowUp
-from simulator.observed import ObservedBatch, build_batch
+from boneflare.simulator import tables
+from boneflare.simulator.engine.followup import FollowUp
+from boneflare.simulator.observed import ObservedBatch, build_batch
 
 
 def observed_batch(fu: FollowUp, rows: np.ndarray, slots: np.ndarray, day: int) -> ObservedBatch:

@@ -1,7 +1,7 @@
 """The decision hook: what the clinic does at an episode (a 'worse' bone reading).
 
 A policy gets the observed histories of a batch of episodes (an
-:class:`~simulator.observed.ObservedBatch`) and returns, per episode, a probability of
+:class:`~boneflare.simulator.observed.ObservedBatch`) and returns, per episode, a probability of
 flare and an action: continue treatment, stop it, or defer to the next scan. Its
 answer for one episode must not depend on the other episodes in the batch (both
 engines rely on it: the reference engine asks one patient at a time).
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from simulator.observed import (
+from boneflare.simulator.observed import (
     ACTION_CONTINUE,
     ACTION_DEFER,
     ACTION_NAMES,
@@ -22,7 +22,7 @@ from simulator.observed import (
 )
 
 if TYPE_CHECKING:
-    from simulator.observed import ObservedBatch
+    from boneflare.simulator.observed import ObservedBatch
 
 __all__ = [
     "ACTION_CONTINUE",

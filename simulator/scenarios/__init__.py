@@ -1,6 +1,6 @@
 """Scenarios: the validated parameter sets of the model, shipped presets and overrides."""
 
-from simulator.scenarios.loader import (
+from boneflare.simulator.scenarios.loader import (
     dumps_toml,
     load_scenario,
     parse_override,
@@ -9,7 +9,7 @@ from simulator.scenarios.loader import (
     scenario_hash,
     scenario_to_dict,
 )
-from simulator.scenarios.schema import ARMS, Scenario
+from boneflare.simulator.scenarios.schema import ARMS, Scenario
 
 __all__ = [
     "ARMS",

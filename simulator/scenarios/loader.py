@@ -1,7 +1,7 @@
 """Loading scenarios: presets, TOML files, ``extends`` chains and ``--set`` overrides.
 
 Everything a user writes is validated against the declarations in
-:mod:`simulator.scenarios.schema`; a mistake raises :class:`ScenarioError` with one line
+:mod:`boneflare.simulator.scenarios.schema`; a mistake raises :class:`ScenarioError` with one line
 that names the field, the bad value and what is allowed.
 """
 
@@ -18,9 +18,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import ScenarioError
-from simulator.scenarios.params import spec_of
-from simulator.scenarios.schema import Scenario
+from boneflare.simulator.errors import ScenarioError
+from boneflare.simulator.scenarios.params import spec_of
+from boneflare.simulator.scenarios.schema import Scenario
 
 META_KEYS = ("name", "description", "extends")
 """Top-level keys of a scenario file that are not model parameters."""
@@ -28,12 +28,12 @@ META_KEYS = ("name", "description", "extends")
 
 def preset_names() -> list[str]:
     """Return the names of the presets shipped with the package, sorted."""
-    folder = resources.files("simulator.scenarios") / "presets"
+    folder = resources.files("boneflare.simulator.scenarios") / "presets"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
 def _preset_text(name: str) -> str:
-    path = resources.files("simulator.scenarios") / "presets" / f"{name}.toml"
+    path = resources.files("boneflare.simulator.scenarios") / "presets" / f"{name}.toml"
     if not path.is_file():
         raise ScenarioError(
             f"unknown scenario {name!r}: known presets are {', '.join(preset_names())} "

@@ -6,8 +6,8 @@ import dataclasses
 import re
 from pathlib import Path
 
-from simulator.scenarios.params import ParamSpec, spec_of
-from simulator.scenarios.schema import Scenario
+from boneflare.simulator.scenarios.params import ParamSpec, spec_of
+from boneflare.simulator.scenarios.schema import Scenario
 
 START, END = "<!-- parameter-table:start -->", "<!-- parameter-table:end -->"
 
@@ -64,7 +64,7 @@ def update_model_doc(path: str | Path, scenario: Scenario) -> bool:
 
 
 if __name__ == "__main__":
-    from simulator.scenarios.loader import load_scenario
+    from boneflare.simulator.scenarios.loader import load_scenario
 
     changed = update_model_doc(Path("docs/model.md"), load_scenario("paper"))
     print("docs/model.md updated" if changed else "docs/model.md already current")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.scenarios.params import param, section
+from boneflare.simulator.scenarios.params import param, section
 
 ARMS: tuple[str, ...] = ("bev_tc", "pd1_pc", "pc", "egfr_tki")
 """Treatment arms of the paper (Shi 2021, 1.2): bevacizumab + paclitaxel + carboplatin,
@@ -60,7 +60,7 @@ class Cohort:
         choices=("population", "paper57"),
         doc="'population': independent draws per patient; 'paper57': every "
         "consecutive 57 patients form one trial with the paper's exact make-up",
-        source="design (MODEL.md section 2)",
+        source="design (section Patients at baseline)",
     )
     female_fraction: float = param(
         29 / 57, doc="share of women", source="Shi 2021, 1.1: 29/57", low=0.0, high=1.0
@@ -122,14 +122,14 @@ class Cohort:
     lytic_fraction: float = param(
         0.46,
         doc="share of patients whose bone lesions look lytic",
-        source="NSCLC series cited by MODEL.md: 46% lytic",
+        source="NSCLC series cited in docs/model.md: 46% lytic",
         low=0.0,
         high=1.0,
     )
     blastic_fraction: float = param(
         0.43,
         doc="share whose bone lesions look blastic (the rest mixed)",
-        source="NSCLC series cited by MODEL.md: 43% blastic",
+        source="NSCLC series cited in docs/model.md: 43% blastic",
         low=0.0,
         high=1.0,
     )
@@ -225,7 +225,7 @@ class Bone:
     decay_ratio: float = param(
         0.9,
         doc="bone decay rate as a multiple of the soft-tissue d (bone responds more slowly)",
-        source="design (MODEL.md section 4)",
+        source="design (section Bone)",
         low=0.0,
         high=10.0,
     )
@@ -526,7 +526,7 @@ class Ct:
     sld_cv: float = param(
         0.07,
         doc="reader CV of a measured sum of diameters",
-        source="design (MODEL.md: ~5-10%)",
+        source="design (docs/model.md: ~5-10%)",
         low=0.0,
         high=1.0,
     )

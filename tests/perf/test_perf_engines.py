@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import RunSpec, load_scenario, simulate, simulate_range
+from boneflare.simulator import RunSpec, load_scenario, simulate, simulate_range
 
 pytestmark = pytest.mark.benchmark
 

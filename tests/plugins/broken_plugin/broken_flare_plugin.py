@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from classifiers import FlareClassifier
-from classifiers.features import extract_features
+from boneflare.classifiers import FlareClassifier
+from boneflare.classifiers.features import extract_features
 
 
 class BatchMedianAlp(FlareClassifier):
