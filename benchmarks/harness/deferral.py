@@ -1,0 +1,91 @@
+"""Deferral at the decision point: wait for the next CT instead of calling on one scan.
+
+PCWG3 asks for a confirmation scan because flare and progression cannot be told apart
+on one scan (Scher 2016). The benchmark scores that choice as what it is, a trade-off:
+deferring spares flare patients a wrong stop, and delays the stop of a true
+progression by one CT interval. For every classifier, each deferral policy of
+:data:`boneflare.benchmarks.metrics.DEFERRAL_POLICIES` rewrites the classifier's calls
+(:func:`deferred_actions`) and the consequences follow as for any open-loop calls
+(:mod:`boneflare.benchmarks.harness.consequences`):
+
+* at a deferred decision point the call is 'defer' (treatment goes on);
+* at the patient's next CT, a 'worse' bone reading again (an episode at the next scan)
+  confirms progression: 'stop';
+* otherwise nothing is confirmed and treatment goes on; later episodes get the
+  classifier's own calls.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from boneflare.simulator.observed import ACTION_DEFER, ACTION_STOP
+
+DEFER_BAND: Final[float] = 0.25
+"""design: ``defer_uncertain`` defers when P(flare) is within 0.25 of the classifier's
+threshold, i.e. (at the usual 0.5) when the odds of flare lie between 1:3 and 3:1 and
+one scan does not settle the question either way."""
+
+
+def policy_defers(policy: str, p_flare: np.ndarray, threshold: float) -> np.ndarray:
+    """Which episodes a deferral policy sends to the next CT (bool per episode).
+
+    Parameters
+    ----------
+    policy : str
+        ``"defer_uncertain"`` or ``"defer_all"``.
+    p_flare : ndarray of float
+        The classifier's P(flare) per episode.
+    threshold : float
+        The classifier's threshold.
+
+    Raises
+    ------
+    ValueError
+        For any other policy (``"call"`` keeps the classifier's own calls).
+
+    """
+    p = np.asarray(p_flare, dtype=np.float64)
+    if policy == "defer_all":
+        return np.ones(p.shape, dtype=bool)
+    if policy == "defer_uncertain":
+        return np.abs(p - float(threshold)) < DEFER_BAND
+    raise ValueError(f"unknown deferral policy {policy!r}")
+
+
+def deferred_actions(
+    episodes: pd.DataFrame, decision: np.ndarray, defer: np.ndarray, actions: np.ndarray
+) -> np.ndarray:
+    """The calls when the decision points marked ``defer`` wait for the next CT.
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        ``patient_id`` and ``scan_index`` of every episode.
+    decision : ndarray of bool
+        Per episode, whether it is a decision point.
+    defer : ndarray of bool
+        Per episode, whether the policy defers there (used at decision points only).
+    actions : ndarray of int8
+        The classifier's own call per episode.
+
+    Returns
+    -------
+    ndarray of int8
+        ``actions`` with 'defer' at the deferred decision points and 'stop' at the
+        episode of the next CT of the same patient, where there is one (progression
+        confirmed); every other call unchanged.
+
+    """
+    out = np.asarray(actions, dtype=np.int8).copy()
+    deferred = np.asarray(decision, dtype=bool) & np.asarray(defer, dtype=bool)
+    out[deferred] = ACTION_DEFER
+    patient = episodes["patient_id"].to_numpy()
+    scan = episodes["scan_index"].to_numpy().astype(np.int64)
+    next_ct = pd.MultiIndex.from_arrays([patient[deferred], scan[deferred] + 1])
+    confirms = pd.MultiIndex.from_arrays([patient, scan]).isin(next_ct)
+    out[confirms] = ACTION_STOP
+    return out
