@@ -9,7 +9,7 @@ progression by one CT interval. For every classifier, each deferral policy of
 (:mod:`boneflare.benchmarks.harness.consequences`):
 
 * at a deferred decision point the call is 'defer' (treatment goes on);
-* at the patient's next CT, a 'worse' bone reading again (an episode at the next scan)
+* at the patient's next CT done, a 'worse' bone reading again (an episode at that scan)
   confirms progression: 'stop';
 * otherwise nothing is confirmed and treatment goes on; later episodes get the
   classifier's own calls.
@@ -28,6 +28,10 @@ DEFER_BAND: Final[float] = 0.25
 """design: ``defer_uncertain`` defers when P(flare) is within 0.25 of the classifier's
 threshold, i.e. (at the usual 0.5) when the odds of flare lie between 1:3 and 3:1 and
 one scan does not settle the question either way."""
+
+
+_SCANS_PER_PATIENT: Final[int] = 1 << 16
+"""Bound on a patient's scan index, to pack (patient, scan) into one integer."""
 
 
 def policy_defers(policy: str, p_flare: np.ndarray, threshold: float) -> np.ndarray:
@@ -56,8 +60,18 @@ def policy_defers(policy: str, p_flare: np.ndarray, threshold: float) -> np.ndar
     raise ValueError(f"unknown deferral policy {policy!r}")
 
 
+def _keys(table: pd.DataFrame) -> np.ndarray:
+    """One integer per (patient, scan index), increasing with both."""
+    patient = table["patient_id"].to_numpy(np.int64)
+    return patient * _SCANS_PER_PATIENT + table["scan_index"].to_numpy(np.int64)
+
+
 def deferred_actions(
-    episodes: pd.DataFrame, decision: np.ndarray, defer: np.ndarray, actions: np.ndarray
+    episodes: pd.DataFrame,
+    scans: pd.DataFrame,
+    decision: np.ndarray,
+    defer: np.ndarray,
+    actions: np.ndarray,
 ) -> np.ndarray:
     """The calls when the decision points marked ``defer`` wait for the next CT.
 
@@ -65,6 +79,8 @@ def deferred_actions(
     ----------
     episodes : DataFrame
         ``patient_id`` and ``scan_index`` of every episode.
+    scans : DataFrame
+        ``patient_id`` and ``scan_index`` of every CT done (a missed CT is not the next).
     decision : ndarray of bool
         Per episode, whether it is a decision point.
     defer : ndarray of bool
@@ -76,16 +92,18 @@ def deferred_actions(
     -------
     ndarray of int8
         ``actions`` with 'defer' at the deferred decision points and 'stop' at the
-        episode of the next CT of the same patient, where there is one (progression
-        confirmed); every other call unchanged.
+        episode of the same patient's next CT, where that CT reads worse again
+        (progression confirmed); every other call unchanged.
 
     """
     out = np.asarray(actions, dtype=np.int8).copy()
     deferred = np.asarray(decision, dtype=bool) & np.asarray(defer, dtype=bool)
     out[deferred] = ACTION_DEFER
-    patient = episodes["patient_id"].to_numpy()
-    scan = episodes["scan_index"].to_numpy().astype(np.int64)
-    next_ct = pd.MultiIndex.from_arrays([patient[deferred], scan[deferred] + 1])
-    confirms = pd.MultiIndex.from_arrays([patient, scan]).isin(next_ct)
-    out[confirms] = ACTION_STOP
+    key, done = _keys(episodes), np.sort(_keys(scans))
+    waiting = key[deferred]
+    position = np.searchsorted(done, waiting, side="right")
+    has_next = position < done.size
+    following = done[np.minimum(position, done.size - 1)] if done.size else waiting
+    same_patient = following // _SCANS_PER_PATIENT == waiting // _SCANS_PER_PATIENT
+    out[np.isin(key, following[has_next & same_patient])] = ACTION_STOP
     return out

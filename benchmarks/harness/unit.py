@@ -180,6 +180,7 @@ class _Scorer:
         self.watch = watch
         self.tasks = tasks
         self.episodes = cohort.episodes
+        self.scans = cohort.scans
         scenario = context.plan.point(unit.scenario).scenario
         self.outcomes = CohortOutcomes(cohort.episodes, cohort.truth, scenario.horizon_days)
         self.rows: dict[str, list[tuple[str, str, float]]] = {task: [] for task in tasks}
@@ -247,7 +248,7 @@ class _Scorer:
         out: dict[str, float] = {}
         for policy in DEFERRAL_POLICIES[1:]:
             defer = policy_defers(policy, p, float(model.threshold))
-            actions = deferred_actions(self.episodes, decision, defer, action)
+            actions = deferred_actions(self.episodes, self.scans, decision, defer, action)
             values = self.outcomes.open_loop(actions, calls=decision)
             out |= {policy_metric(m, policy): values[m] for m in TRADEOFF_METRICS}
         return out
