@@ -95,8 +95,8 @@ def test_the_quick_default_benchmark_prints_the_leaderboard_of_every_builtin(tmp
     assert main(["benchmark", "--quick", "--no-progress", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     n = QUICK["replicates"]
-    headline = text.index(f"## paper: decision_point ({n} replicates)")
-    assert headline < text.index(f"## paper: all_episodes ({n} replicates)")
+    headline = text.index(f"## paper: decision_point ({n} replicates;")
+    assert headline < text.index(f"## paper: all_episodes ({n} replicates;")
     board = [line for line in text.splitlines() if line.startswith("| ")]
     assert BUILTINS <= {line.split("|")[1].strip() for line in board}
     assert "Paired differences against recist_naive" in text

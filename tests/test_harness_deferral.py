@@ -10,7 +10,12 @@ import pytest
 
 from boneflare.benchmarks.aggregate import deferral_tradeoff, summarise
 from boneflare.benchmarks.harness.consequences import CohortOutcomes
-from boneflare.benchmarks.harness.deferral import DEFER_BAND, deferred_actions, policy_defers
+from boneflare.benchmarks.harness.deferral import (
+    DEFER_BAND,
+    deferred_actions,
+    next_ct_episodes,
+    policy_defers,
+)
 from boneflare.benchmarks.metrics import DEFERRAL_POLICIES, TRADEOFF_METRICS, policy_metric
 from boneflare.simulator.observed import ACTION_CONTINUE, ACTION_DEFER, ACTION_STOP
 
@@ -47,11 +52,18 @@ TRUTH = pd.DataFrame(
     }
 )
 HORIZON = 365.0
+NEXT_CT = next_ct_episodes(EPISODES, SCANS)
+
+
+def test_the_episode_at_the_next_ct_done():
+    # 1: scan 2 done but not worse; 2: scan 2; 3: scan 3 (scan 2 missed); 4: scan 2;
+    # nothing follows a patient's last worse reading at scans 2 and 3
+    assert NEXT_CT.tolist() == [-1, 2, -1, 4, -1, 6, -1]
 
 
 def test_a_deferred_decision_point_is_confirmed_by_a_worse_reading_at_the_next_ct_done():
     calls = np.array([S, S, S, S, S, S, S], dtype=np.int8)  # stop at every worse reading
-    out = deferred_actions(EPISODES, SCANS, DECISION, np.ones(7, bool), calls)
+    out = deferred_actions(NEXT_CT, DECISION, np.ones(7, bool), calls)
     # deferred at every decision point; 2 and 4 worse again at scan 2: stop there;
     # 3's next CT done is scan 3 (scan 2 missed), worse again: stop there
     assert out.tolist() == [D, D, S, D, S, D, S]
@@ -60,7 +72,7 @@ def test_a_deferred_decision_point_is_confirmed_by_a_worse_reading_at_the_next_c
 def test_without_a_worse_next_ct_treatment_goes_on_and_later_calls_are_the_classifiers():
     calls = np.array([S, C, C, C, C, C, C], dtype=np.int8)
     defer = np.array([True, False, False, False, False, False, False])
-    out = deferred_actions(EPISODES, SCANS, DECISION, defer, calls)
+    out = deferred_actions(NEXT_CT, DECISION, defer, calls)
     assert out.tolist() == [D, C, C, C, C, C, C]
 
 
@@ -68,7 +80,7 @@ def test_a_next_ct_of_another_patient_never_confirms():
     scans = SCANS[SCANS["patient_id"] != 2]  # patient 2 has no CT after its decision point
     scans = pd.concat([scans, pd.DataFrame({"patient_id": [2], "scan_index": [1]})])
     calls = np.full(7, C, dtype=np.int8)
-    out = deferred_actions(EPISODES, scans, DECISION, np.ones(7, bool), calls)
+    out = deferred_actions(next_ct_episodes(EPISODES, scans), DECISION, np.ones(7, bool), calls)
     assert out[1:3].tolist() == [D, C]
 
 
@@ -92,7 +104,7 @@ def test_the_trade_off_numbers_of_a_small_case():
     # flare 1's treatment would have worked until the horizon: lost from day 42
     assert call["effective_days_lost"] == pytest.approx((HORIZON - 42) / 4)
 
-    deferred = deferred_actions(EPISODES, SCANS, DECISION, np.ones(7, bool), single_scan)
+    deferred = deferred_actions(NEXT_CT, DECISION, np.ones(7, bool), single_scan)
     wait = outcomes.open_loop(deferred, calls=DECISION)
     # flare 1 spared (its next CT is not worse), flare 4 stopped at the confirming CT
     assert wait["flare_patients_stopped_share"] == 0.5

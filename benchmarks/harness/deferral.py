@@ -66,14 +66,8 @@ def _keys(table: pd.DataFrame) -> np.ndarray:
     return patient * _SCANS_PER_PATIENT + table["scan_index"].to_numpy(np.int64)
 
 
-def deferred_actions(
-    episodes: pd.DataFrame,
-    scans: pd.DataFrame,
-    decision: np.ndarray,
-    defer: np.ndarray,
-    actions: np.ndarray,
-) -> np.ndarray:
-    """The calls when the decision points marked ``defer`` wait for the next CT.
+def next_ct_episodes(episodes: pd.DataFrame, scans: pd.DataFrame) -> np.ndarray:
+    """For each episode, the position of the episode at its patient's next CT done.
 
     Parameters
     ----------
@@ -81,6 +75,36 @@ def deferred_actions(
         ``patient_id`` and ``scan_index`` of every episode.
     scans : DataFrame
         ``patient_id`` and ``scan_index`` of every CT done (a missed CT is not the next).
+
+    Returns
+    -------
+    ndarray of int64
+        Row of ``episodes`` at the same patient's next CT done, -1 where that CT does
+        not read worse (no episode there) or there is no later CT.
+
+    """
+    key, done = _keys(episodes), np.sort(_keys(scans))
+    position = np.searchsorted(done, key, side="right")
+    following = done[np.minimum(position, max(done.size - 1, 0))] if done.size else key
+    same_patient = (position < done.size) & (
+        following // _SCANS_PER_PATIENT == key // _SCANS_PER_PATIENT
+    )
+    order = np.argsort(key, kind="stable")
+    at = np.searchsorted(key[order], following)
+    found = same_patient & (at < key.size)
+    found[found] = key[order][at[found]] == following[found]
+    return np.where(found, order[np.minimum(at, key.size - 1)], -1)
+
+
+def deferred_actions(
+    next_ct: np.ndarray, decision: np.ndarray, defer: np.ndarray, actions: np.ndarray
+) -> np.ndarray:
+    """The calls when the decision points marked ``defer`` wait for the next CT.
+
+    Parameters
+    ----------
+    next_ct : ndarray of int64
+        :func:`next_ct_episodes` of the episodes.
     decision : ndarray of bool
         Per episode, whether it is a decision point.
     defer : ndarray of bool
@@ -99,11 +123,6 @@ def deferred_actions(
     out = np.asarray(actions, dtype=np.int8).copy()
     deferred = np.asarray(decision, dtype=bool) & np.asarray(defer, dtype=bool)
     out[deferred] = ACTION_DEFER
-    key, done = _keys(episodes), np.sort(_keys(scans))
-    waiting = key[deferred]
-    position = np.searchsorted(done, waiting, side="right")
-    has_next = position < done.size
-    following = done[np.minimum(position, done.size - 1)] if done.size else waiting
-    same_patient = following // _SCANS_PER_PATIENT == waiting // _SCANS_PER_PATIENT
-    out[np.isin(key, following[has_next & same_patient])] = ACTION_STOP
+    confirming = next_ct[deferred]
+    out[confirming[confirming >= 0]] = ACTION_STOP
     return out

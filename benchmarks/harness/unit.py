@@ -19,7 +19,11 @@ import pyarrow as pa
 from sklearn.base import clone
 
 from boneflare.benchmarks.harness.consequences import CohortOutcomes
-from boneflare.benchmarks.harness.deferral import deferred_actions, policy_defers
+from boneflare.benchmarks.harness.deferral import (
+    deferred_actions,
+    next_ct_episodes,
+    policy_defers,
+)
 from boneflare.benchmarks.harness.entries import ClassifierEntry
 from boneflare.benchmarks.harness.plan import Plan, TrainJob, Unit
 from boneflare.benchmarks.harness.tables import failures_table, predictions_table, results_table
@@ -180,7 +184,7 @@ class _Scorer:
         self.watch = watch
         self.tasks = tasks
         self.episodes = cohort.episodes
-        self.scans = cohort.scans
+        self.next_ct = next_ct_episodes(cohort.episodes, cohort.scans)
         scenario = context.plan.point(unit.scenario).scenario
         self.outcomes = CohortOutcomes(cohort.episodes, cohort.truth, scenario.horizon_days)
         self.rows: dict[str, list[tuple[str, str, float]]] = {task: [] for task in tasks}
@@ -248,7 +252,7 @@ class _Scorer:
         out: dict[str, float] = {}
         for policy in DEFERRAL_POLICIES[1:]:
             defer = policy_defers(policy, p, float(model.threshold))
-            actions = deferred_actions(self.episodes, self.scans, decision, defer, action)
+            actions = deferred_actions(self.next_ct, decision, defer, action)
             values = self.outcomes.open_loop(actions, calls=decision)
             out |= {policy_metric(m, policy): values[m] for m in TRADEOFF_METRICS}
         return out

@@ -203,6 +203,20 @@ def difference_rows(
     return header, rows
 
 
+def prevalence(summary: pd.DataFrame, scenario: str, task: str | None = None) -> str:
+    """Episodes per cohort and the flare share among them (pooled), as a short phrase.
+
+    Every classifier is scored on the same episodes, so the first one's counts serve.
+    Empty when the run holds no counts.
+    """
+    part = _part(summary, scenario, task)
+    means = part.groupby("metric", observed=True)["mean"].first()
+    if "n_episodes" not in means or "n_flare" not in means or not means["n_episodes"] > 0:
+        return ""
+    share = means["n_flare"] / means["n_episodes"]
+    return f"; {means['n_episodes']:.1f} episodes per cohort, flare share {share:.3f}"
+
+
 def tradeoff_rows(
     tradeoff: pd.DataFrame, scenario: str, task: str | None = None
 ) -> tuple[list[str], list[list[str]]]:
@@ -279,7 +293,8 @@ def leaderboard_markdown(summary: Summary, title: str = "Leaderboard") -> str:
         header, rows = board_rows(summary.board, scenario, task)
         n = _part(summary.summary, scenario, task)["n"].max()
         name = scenario if task is None else f"{scenario}: {task}"
-        out += ["", f"## {name} ({int(n)} replicates)", "", *_table(header, rows)]
+        counts = prevalence(summary.summary, scenario, task)
+        out += ["", f"## {name} ({int(n)} replicates{counts})", "", *_table(header, rows)]
         if summary.differences is not None and len(summary.differences):
             header, rows = difference_rows(summary.differences, scenario, task)
             if rows:
