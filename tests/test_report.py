@@ -140,3 +140,23 @@ def test_one_line_names_a_classifier_that_beats_the_oracle():
     assert len(warnings) == 1
     assert "lucky on s/decision_point" in warnings[0]
     assert "honest" not in warnings[0]
+
+
+def test_the_headline_table_lists_decision_point_aucs_best_first(run):
+    from boneflare.benchmarks.report.headline import headline_table, main
+
+    text = headline_table(run.results)
+    summary = summarise(run.results)
+    label = run.plan.points[0].label
+    aucs = summary[
+        (summary["scenario"] == label)
+        & (summary["task"] == "decision_point")
+        & (summary["metric"] == "roc_auc")
+    ].sort_values("mean", ascending=False)
+    section = text.split(f"## {label}: decision_point (3 replicates; ")[1].split("## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert [r.split("`")[1] for r in rows] == aucs["classifier"].tolist()
+    best = aucs.iloc[0]
+    assert f"{best['mean']:.3f} ± {best['mcse']:.3f}" in rows[0]
+    assert main([str(run.path)]) == 0
+    assert main([]) == 2
