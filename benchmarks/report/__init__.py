@@ -38,7 +38,7 @@ def _grid_points(info: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def headline(frame: pd.DataFrame) -> pd.DataFrame:
+def headline_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of the headline task (the first of ``TASKS``); all rows of a table without tasks."""
     if "task" not in frame.columns:
         return frame
@@ -88,13 +88,15 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     summary.tradeoff.to_csv(folder / "tradeoff.csv", index=False)
     if summary.differences is not None:
         summary.differences.to_csv(folder / "differences.csv", index=False)
-    predictions = headline(tables["predictions"])
-    figures = {  # of the headline task; the tables above hold both
+    # the figures show the headline task; the tables above hold both
+    predictions = headline_rows(tables["predictions"])
+    per_replicate, summarised = headline_rows(results), headline_rows(summary.summary)
+    figures = {
         "ROC curves": plots.roc_curves(predictions, folder),
         "Calibration curves": plots.calibration_curves(predictions, folder),
-        "Metric distributions across replicates": plots.distributions(headline(results), folder),
-        "Consequences for patients": plots.consequences(headline(summary.summary), folder),
-        "Parameter sweeps": plots.sweeps(headline(summary.summary), _grid_points(info), folder),
+        "Metric distributions across replicates": plots.distributions(per_replicate, folder),
+        "Consequences for patients": plots.consequences(summarised, folder),
+        "Parameter sweeps": plots.sweeps(summarised, _grid_points(info), folder),
     }
     write_html(folder / "index.html", summary, info, figures, title)
     return folder
