@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
 from boneflare.benchmarks.commands.common import (
     add_progress_options,
@@ -12,14 +13,13 @@ from boneflare.benchmarks.commands.common import (
     positive_int,
     scenario_from_args,
 )
-from boneflare.simulator import RunSpec, __version__, iter_chunks, simulate_patient
-from boneflare.simulator.engine import ENGINES
-from boneflare.simulator.engine.policy import BUILTIN_POLICIES
+from boneflare.simulator import __version__
+from boneflare.simulator.choices import ENGINE_NAMES, FORMATS, POLICY_NAMES
 from boneflare.simulator.errors import BoneflareError
-from boneflare.simulator.io import FORMATS, prepare_folder, write_cohort
 from boneflare.simulator.scenarios import scenario_hash, scenario_to_dict
-from boneflare.simulator.summary import cohort_summary, format_summary
-from boneflare.simulator.tables import CohortTables
+
+if TYPE_CHECKING:
+    from boneflare.simulator.run import RunSpec
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     p.add_argument(
         "--engine",
-        choices=sorted(ENGINES),
+        choices=ENGINE_NAMES,
         default="batched",
         help="batched (default, fast) or reference (one process per patient)",
     )
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--policy",
-        choices=sorted(BUILTIN_POLICIES),
+        choices=POLICY_NAMES,
         default=None,
         help="decision policy called at every episode",
     )
@@ -81,6 +81,12 @@ def _provenance(spec: RunSpec, n_patients: int, args: argparse.Namespace) -> dic
 
 def run(args: argparse.Namespace) -> int:
     """Simulate as the options say; print a summary (in memory) or write the tables."""
+    from boneflare.simulator.engine.policy import BUILTIN_POLICIES
+    from boneflare.simulator.io import prepare_folder, write_cohort
+    from boneflare.simulator.run import RunSpec, iter_chunks, simulate_patient
+    from boneflare.simulator.summary import cohort_summary, format_summary
+    from boneflare.simulator.tables import CohortTables
+
     scenario = scenario_from_args(args)
     if args.closed_loop and args.policy is None:
         raise BoneflareError("--closed-loop needs --policy")

@@ -1,21 +1,30 @@
-"""Discrete-event engines (SimPy) that run follow-up, and the decision-policy hook."""
+"""Discrete-event engines (SimPy) that run follow-up, and the decision-policy hook.
 
-from boneflare.simulator.engine.batched import run_batched
-from boneflare.simulator.engine.followup import FollowUp
-from boneflare.simulator.engine.policy import (
-    ACTION_CONTINUE,
-    ACTION_DEFER,
-    ACTION_NAMES,
-    ACTION_STOP,
-    AlwaysContinue,
-    AlwaysStop,
-    Decision,
-    DecisionPolicy,
-)
-from boneflare.simulator.engine.reference import run_reference
+Names are imported on first use (PEP 562), so that :data:`ENGINE_NAMES` is available
+without SimPy or NumPy.
+"""
 
-ENGINES = {"batched": run_batched, "reference": run_reference}
-"""Engines by name; ``batched`` is the default."""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from boneflare.simulator.choices import ENGINE_NAMES
+
+_POLICY = "boneflare.simulator.engine.policy"
+_EXPORTS = {
+    "ACTION_CONTINUE": _POLICY,
+    "ACTION_DEFER": _POLICY,
+    "ACTION_NAMES": _POLICY,
+    "ACTION_STOP": _POLICY,
+    "AlwaysContinue": _POLICY,
+    "AlwaysStop": _POLICY,
+    "Decision": _POLICY,
+    "DecisionPolicy": _POLICY,
+    "FollowUp": "boneflare.simulator.engine.followup",
+    "run_batched": "boneflare.simulator.engine.batched",
+    "run_reference": "boneflare.simulator.engine.reference",
+}
 
 __all__ = [
     "ACTION_CONTINUE",
@@ -23,6 +32,7 @@ __all__ = [
     "ACTION_NAMES",
     "ACTION_STOP",
     "ENGINES",
+    "ENGINE_NAMES",
     "AlwaysContinue",
     "AlwaysStop",
     "Decision",
@@ -31,3 +41,45 @@ __all__ = [
     "run_batched",
     "run_reference",
 ]
+
+
+def _engines() -> dict[str, Any]:
+    """Engines by name (:data:`ENGINE_NAMES`); ``batched`` is the default."""
+    from boneflare.simulator.engine.batched import run_batched
+    from boneflare.simulator.engine.reference import run_reference
+
+    return {"batched": run_batched, "reference": run_reference}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name from its module on first use (PEP 562)."""
+    if name == "ENGINES":
+        value: object = _engines()
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    else:
+        raise AttributeError(f"module 'boneflare.simulator.engine' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs only
+    from boneflare.simulator.engine.batched import run_batched
+    from boneflare.simulator.engine.followup import FollowUp
+    from boneflare.simulator.engine.policy import (
+        ACTION_CONTINUE,
+        ACTION_DEFER,
+        ACTION_NAMES,
+        ACTION_STOP,
+        AlwaysContinue,
+        AlwaysStop,
+        Decision,
+        DecisionPolicy,
+    )
+    from boneflare.simulator.engine.reference import run_reference
+
+    ENGINES: dict[str, Any]
