@@ -16,10 +16,10 @@ heavy library::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from boneflare.simulator import __version__
+from boneflare.simulator.lazy import lazy_getattr
 
 _LEARNING = "boneflare.benchmarks.learning"
 _RUNS = "boneflare.benchmarks.runs"
@@ -65,14 +65,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name from its module on first use (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'boneflare' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -6,10 +6,10 @@ without SimPy or NumPy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from boneflare.simulator.choices import ENGINE_NAMES
+from boneflare.simulator.lazy import lazy_getattr
 
 _POLICY = "boneflare.simulator.engine.policy"
 _EXPORTS = {
@@ -21,6 +21,7 @@ _EXPORTS = {
     "AlwaysStop": _POLICY,
     "Decision": _POLICY,
     "DecisionPolicy": _POLICY,
+    "ENGINES": "boneflare.simulator.engine.engines",
     "FollowUp": "boneflare.simulator.engine.followup",
     "run_batched": "boneflare.simulator.engine.batched",
     "run_reference": "boneflare.simulator.engine.reference",
@@ -43,24 +44,7 @@ __all__ = [
 ]
 
 
-def _engines() -> dict[str, Any]:
-    """Engines by name (:data:`ENGINE_NAMES`); ``batched`` is the default."""
-    from boneflare.simulator.engine.batched import run_batched
-    from boneflare.simulator.engine.reference import run_reference
-
-    return {"batched": run_batched, "reference": run_reference}
-
-
-def __getattr__(name: str) -> object:
-    """Import a public name from its module on first use (PEP 562)."""
-    if name == "ENGINES":
-        value: object = _engines()
-    elif name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    else:
-        raise AttributeError(f"module 'boneflare.simulator.engine' has no attribute {name!r}")
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:
@@ -69,6 +53,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs only
     from boneflare.simulator.engine.batched import run_batched
+    from boneflare.simulator.engine.engines import ENGINES
     from boneflare.simulator.engine.followup import FollowUp
     from boneflare.simulator.engine.policy import (
         ACTION_CONTINUE,
@@ -81,5 +66,3 @@ if TYPE_CHECKING:  # for type checkers and IDEs only
         DecisionPolicy,
     )
     from boneflare.simulator.engine.reference import run_reference
-
-    ENGINES: dict[str, Any]
