@@ -28,6 +28,7 @@ import pandas as pd
 from boneflare.classifiers.features import extract_features
 from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.observed import ObservedBatch, build_batch
+from boneflare.simulator.validation import check_count
 
 if TYPE_CHECKING:
     from boneflare.classifiers.base import FlareClassifier
@@ -104,8 +105,7 @@ def patient_folds(batch: ObservedBatch, folds: int, seed: int = 0) -> np.ndarray
     """
     patients = batch.episodes["patient_id"].to_numpy()
     unique = np.unique(patients)
-    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
-        raise BoneflareError(f"folds must be an integer of at least 2, got {folds!r}")
+    check_count("folds", folds, minimum=2)
     if folds > len(unique):
         raise BoneflareError(f"{folds} folds need at least {folds} patients with episodes")
     order = np.random.default_rng(seed).permutation(len(unique))

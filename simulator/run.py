@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from os import PathLike
 
+from boneflare.simulator.choices import ENGINE_NAMES
 from boneflare.simulator.cohort import make_baseline
 from boneflare.simulator.draws import DRAW_BLOCK, draws_for_range
 from boneflare.simulator.engine import ENGINES, DecisionPolicy, FollowUp
@@ -26,6 +27,7 @@ from boneflare.simulator.scenarios.loader import load_scenario
 from boneflare.simulator.scenarios.schema import Scenario
 from boneflare.simulator.schedule import make_schedule
 from boneflare.simulator.tables import CohortTables, cohort_tables
+from boneflare.simulator.validation import check_choice, check_count, check_seed
 
 CHUNK_SIZE = 16 * DRAW_BLOCK
 """Patients per chunk of work (65,536): large enough to amortise per-event overhead,
@@ -82,10 +84,8 @@ class RunSpec:
     closed_loop: bool = False
 
     def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise BoneflareError(f"seed must be a non-negative integer, got {self.seed!r}")
-        if self.engine not in ENGINES:
-            raise BoneflareError(f"unknown engine {self.engine!r}: known are {', '.join(ENGINES)}")
+        check_seed(self.seed)
+        check_choice("engine", self.engine, ENGINE_NAMES)
         if self.closed_loop and self.policy is None:
             raise BoneflareError("closed loop needs a decision policy")
 
@@ -147,12 +147,8 @@ def _chunks(n_patients: int, chunk_size: int) -> list[tuple[int, int]]:
 
 
 def _validate_size(n_patients: int, workers: int, chunk_size: int) -> None:
-    if isinstance(n_patients, bool) or not isinstance(n_patients, int) or n_patients < 1:
-        raise BoneflareError(f"patients must be a positive integer, got {n_patients!r}")
-    if n_patients > MAX_PATIENTS:
-        raise BoneflareError(f"patients must be at most {MAX_PATIENTS}, got {n_patients}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise BoneflareError(f"workers must be a positive integer, got {workers!r}")
+    check_count("patients", n_patients, maximum=MAX_PATIENTS)
+    check_count("workers", workers)
     if chunk_size < 1:
         raise BoneflareError(f"chunk size must be positive, got {chunk_size}")
 

@@ -246,3 +246,23 @@ def test_public_helpers_have_numpy_docstrings():
     for name in ("run_benchmark", "load_run", "cross_validate", "patient_folds"):
         doc = inspect.getdoc(getattr(boneflare, name))
         assert "Returns" in doc or "Raises" in doc, name
+
+
+def test_user_errors_are_value_errors_and_come_from_one_module():
+    from boneflare.simulator import errors
+    from boneflare.simulator.validation import check_choice, check_count, check_seed
+
+    for name in ("ScenarioError", "GridError", "ClassifierSpecError", "UnknownClassifierError"):
+        assert issubclass(getattr(errors, name), (errors.InputError, ValueError))
+    assert issubclass(errors.InputError, boneflare.BoneflareError)
+    with pytest.raises(ValueError, match="patients must be a positive integer, got 0"):
+        boneflare.simulate("paper", 0)
+    with pytest.raises(ValueError, match="unknown scenario"):
+        boneflare.load_scenario("no_such_preset")
+    assert check_count("folds", 3, minimum=2) == 3 and check_seed(0) == 0
+    with pytest.raises(errors.InputError, match="folds must be an integer of at least 2"):
+        check_count("folds", 1, minimum=2)
+    with pytest.raises(errors.InputError, match="seed must be a non-negative integer"):
+        check_seed(True)
+    with pytest.raises(errors.InputError, match="unknown engine 'warp': known are a, b"):
+        check_choice("engine", "warp", ["a", "b"])

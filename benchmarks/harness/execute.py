@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.validation import check_choice, check_count
 
 EXECUTORS: Final[tuple[str, ...]] = ("local", "dask")
 """Executor kinds: a local process pool (default) or a Dask cluster."""
@@ -58,19 +59,14 @@ class Execution:
 
     def check(self) -> None:
         """Raise :class:`BoneflareError` on an inconsistent choice."""
-        if self.executor not in EXECUTORS:
-            raise BoneflareError(
-                f"unknown executor {self.executor!r}: known are {', '.join(EXECUTORS)}"
-            )
+        check_choice("executor", self.executor, EXECUTORS)
         if self.executor == "dask":
             require_dask()
             if not self.scheduler:
                 raise BoneflareError("--executor dask needs --scheduler ADDRESS")
         if self.executor == "local" and self.scheduler:
             raise BoneflareError("--scheduler is for --executor dask")
-        w = self.workers
-        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
-            raise BoneflareError(f"workers must be a positive integer, got {w!r}")
+        check_count("workers", self.workers)
 
 
 DASK_MISSING: Final[str] = (

@@ -26,11 +26,7 @@ from typing import Any
 
 from boneflare.classifiers.base import FlareClassifier
 from boneflare.classifiers.registry import get as get_classifier
-from boneflare.simulator.errors import BoneflareError
-
-
-class ClassifierSpecError(BoneflareError):
-    """A classifier spec that cannot be parsed, imported or instantiated."""
+from boneflare.simulator.errors import ClassifierSpecError
 
 
 @dataclass(frozen=True)
