@@ -266,3 +266,10 @@ def test_user_errors_are_value_errors_and_come_from_one_module():
         check_seed(True)
     with pytest.raises(errors.InputError, match="unknown engine 'warp': known are a, b"):
         check_choice("engine", "warp", ["a", "b"])
+
+
+def test_classifiers_check_takes_a_spec_with_parameters(capsys):
+    from boneflare.benchmarks.cli import main
+
+    assert main(["classifiers", "check", "timing_window[window_days=60]"]) == 0
+    assert "timing_window[window_days=60]: ok (13/13 checks" in capsys.readouterr().out

@@ -75,15 +75,23 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _instances(specs: list[str]) -> list[tuple[str, FlareClassifier]]:
+def _instances(specs: list[str]) -> list[tuple[str, str | None, FlareClassifier]]:
     """Load and instantiate every classifier first: user errors before any work.
 
     Each spec is a registered name or ``package.module:Class``, with optional
     ``[param=value,...]`` (as ``benchmark --classifiers``); none: every registered one.
+    Returns (label, registered name or None for ``module:Class``, instance) triples.
     """
-    from boneflare.benchmarks.harness.entries import resolve_classifiers
+    from boneflare.benchmarks.harness.entries import ALL, registered, resolve_classifiers
+    from boneflare.benchmarks.harness.specs import parse_spec
 
-    return [(e.label, e.prototype) for e in resolve_classifiers(specs or "all")]
+    expanded = [s for spec in specs or [ALL] for s in (registered() if spec == ALL else [spec])]
+    entries = resolve_classifiers(expanded)
+    out = []
+    for entry, spec in zip(entries, expanded, strict=True):
+        target = parse_spec(spec).target
+        out.append((entry.label, None if ":" in target else target, entry.prototype))
+    return out
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -94,13 +102,13 @@ def run_check(args: argparse.Namespace) -> int:
     sample_data()  # simulate the sample once, before the clock starts per classifier
     n_checks = len(all_checks())
     failures = 0
-    for name, estimator in instances:
+    for label, registered, estimator in instances:
         started = time.perf_counter()
-        results = check_classifier(estimator, name, raise_errors=False)
+        results = check_classifier(estimator, registered, raise_errors=False)
         seconds = time.perf_counter() - started
         failed = [r for r in results if not r.passed]
         status = "ok" if not failed else "FAILED"
-        print(f"{name}: {status} ({n_checks - len(failed)}/{n_checks} checks, {seconds:.1f} s)")
+        print(f"{label}: {status} ({n_checks - len(failed)}/{n_checks} checks, {seconds:.1f} s)")
         for r in results:
             if not r.passed:
                 print(f"  FAILED {r.check}: {r.message}")

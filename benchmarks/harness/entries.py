@@ -119,7 +119,8 @@ def resolve_classifier(spec: ClassifierSpec, label: str | None = None) -> Classi
     return ClassifierEntry(label or label_of(base, non_default_params(instance)), instance)
 
 
-def _registered() -> list[str]:
+def registered() -> list[str]:
+    """The registered classifier names (what ``all`` stands for); refuses an empty registry."""
     specs = classifier_names()
     if not specs:
         raise BoneflareError(
@@ -155,7 +156,7 @@ def resolve_classifiers(
         )
         specs: list[ClassifierSpec] = []
         for item in items:
-            specs.extend(_registered() if isinstance(item, str) and item == ALL else [item])
+            specs.extend(registered() if isinstance(item, str) and item == ALL else [item])
         entries = [resolve_classifier(s) for s in specs]
     if not entries:
         raise BoneflareError("no classifier given")
