@@ -272,4 +272,4 @@ def test_classifiers_check_takes_a_spec_with_parameters(capsys):
     from boneflare.benchmarks.cli import main
 
     assert main(["classifiers", "check", "timing_window[window_days=60]"]) == 0
-    assert "timing_window[window_days=60]: ok (13/13 checks" in capsys.readouterr().out
+    assert "timing_window[window_days=60]: ok (" in capsys.readouterr().out
