@@ -10,6 +10,7 @@ ones the benchmark uses::
     tables = boneflare.simulate("paper", 5000, seed=1)
     batch = observed_batch(tables)        # what a clinician sees, per episode
     y = episode_labels(tables)            # 1 flare, 0 progression (hidden truth)
+    first = observed_batch(tables, "decision_point")  # the headline task's episodes
     X = episode_features(batch)           # one row per episode, observed data only
     scores = cross_validate(MyRule(), "paper", patients=5000, folds=5, seed=1)
 
@@ -27,8 +28,8 @@ import pandas as pd
 
 from boneflare.classifiers.features import extract_features
 from boneflare.simulator.errors import BoneflareError
-from boneflare.simulator.observed import ObservedBatch, build_batch
-from boneflare.simulator.validation import check_count
+from boneflare.simulator.observed import TASKS, ObservedBatch, build_batch, decision_points
+from boneflare.simulator.validation import check_choice, check_count
 
 if TYPE_CHECKING:
     from boneflare.classifiers.base import FlareClassifier
@@ -36,26 +37,54 @@ if TYPE_CHECKING:
     from boneflare.simulator.tables import CohortTables
 
 
-def observed_batch(tables: CohortTables) -> ObservedBatch:
-    """The observed histories of every episode of a cohort, cut at each decision day.
+def task_episodes(tables: CohortTables, task: str = "all_episodes") -> np.ndarray:
+    """Positions (rows of ``tables.episodes``) of the episodes a scored task keeps.
+
+    Parameters
+    ----------
+    tables : CohortTables
+        A cohort's tables.
+    task : str
+        ``"all_episodes"``: every episode; ``"decision_point"``: one per patient, the
+        first 'worse' bone reading while the soft tissue has not progressed
+        (:func:`boneflare.simulator.observed.decision_points`, observed data only).
+
+    Raises
+    ------
+    InputError
+        If ``task`` is not one of :data:`boneflare.simulator.observed.TASKS`.
+
+    """
+    check_choice("task", task, TASKS)
+    if task == "all_episodes":
+        return np.arange(len(tables.episodes))
+    return np.flatnonzero(decision_points(tables.episodes, tables.patients, tables.scans))
+
+
+def observed_batch(tables: CohortTables, task: str = "all_episodes") -> ObservedBatch:
+    """The observed histories of a cohort's episodes, cut at each decision day.
 
     Parameters
     ----------
     tables : CohortTables
         A simulated cohort (:func:`boneflare.simulate`) or one read back with
         :func:`boneflare.simulator.io.read_cohort`.
+    task : str
+        Which episodes: ``"all_episodes"`` or ``"decision_point"`` (:func:`task_episodes`).
 
     Returns
     -------
     ObservedBatch
-        One entry per row of ``tables.episodes``, in that order; truth is never passed.
+        One entry per kept row of ``tables.episodes``, in that order; truth is never
+        passed.
 
     """
-    return build_batch(tables.episodes, tables.patients, tables.labs, tables.scans)
+    batch = build_batch(tables.episodes, tables.patients, tables.labs, tables.scans)
+    return batch if task == "all_episodes" else batch.take(task_episodes(tables, task))
 
 
-def episode_labels(tables: CohortTables) -> np.ndarray:
-    """The label of every episode, in the order of ``tables.episodes`` (and its batch).
+def episode_labels(tables: CohortTables, task: str = "all_episodes") -> np.ndarray:
+    """The label of each episode of a task, in the order of ``tables.episodes`` (and its batch).
 
     Returns
     -------
@@ -73,7 +102,7 @@ def episode_labels(tables: CohortTables) -> np.ndarray:
     if (position < 0).any():
         raise ValueError("an episode has no label in episode_truth")
     flare = (truth["label"] == "flare").to_numpy()
-    return flare[position].astype(np.int8)
+    return flare[position].astype(np.int8)[task_episodes(tables, task)]
 
 
 def episode_features(batch: ObservedBatch) -> pd.DataFrame:
@@ -121,6 +150,7 @@ def cross_validate(
     patients: int = 5000,
     folds: int = 5,
     seed: int = 0,
+    task: str = "decision_point",
 ) -> pd.DataFrame:
     """Cross-validate a classifier on one simulated cohort, folds grouped by patient.
 
@@ -140,6 +170,9 @@ def cross_validate(
         Number of folds (at least 2).
     seed : int
         Seed of the cohort and of the fold assignment.
+    task : str
+        The episodes scored and learned from: ``"decision_point"`` (the headline task)
+        or ``"all_episodes"``.
 
     Returns
     -------
@@ -154,8 +187,8 @@ def cross_validate(
     from boneflare.simulator.run import simulate
 
     tables = simulate(scenario, patients, seed, progress=False)
-    batch = observed_batch(tables)
-    y = episode_labels(tables)
+    batch = observed_batch(tables, task)
+    y = episode_labels(tables, task)
     fold = patient_folds(batch, folds, seed)
     rows = []
     for k in range(folds):

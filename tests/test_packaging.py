@@ -93,6 +93,10 @@ def test_the_choices_of_the_command_line_are_the_implementations_keys():
     assert tuple(ENGINES) == ENGINE_NAMES
     assert tuple(BUILTIN_POLICIES) == POLICY_NAMES
     assert IO_FORMATS is FORMATS
+    from boneflare.benchmarks.runs import HEADLINE_TASK
+    from boneflare.simulator.observed import TASKS
+
+    assert TASKS[0] == HEADLINE_TASK
 
 
 HIDE_DASK = """

@@ -110,8 +110,12 @@ def test_run_benchmark_then_load_run_then_leaderboard(tmp_path):
     assert described["my_pipeline"]["class"] == "boneflare.classifiers.adapter:SklearnAdapter"
     assert described["recist_naive"]["distribution"]["name"] == "boneflare"
     assert described["early_rule[window_days=60]"]["distribution"] is None  # not installed
-    with pytest.raises(BoneflareError, match="task"):
-        again.leaderboard(task="decision_point")  # this run has one task only
+    assert set(again.results["task"]) == {"decision_point", "all_episodes"}
+    headline = again.leaderboard()
+    assert headline.equals(again.leaderboard(task="decision_point"))
+    assert not headline.equals(again.leaderboard(task="all_episodes"))
+    with pytest.raises(BoneflareError, match="unknown task"):
+        again.leaderboard(task="every_scan")
 
 
 def test_instances_of_one_class_are_told_apart_by_their_parameters():
@@ -164,10 +168,17 @@ def test_grouped_folds_never_split_a_patient(paper_cohort):
     assert len(table) == len(batch) and not ({"label", "truth"} & set(table.columns))
     with pytest.raises(BoneflareError, match="folds"):
         boneflare.patient_folds(batch, 1)
+    first = boneflare.observed_batch(paper_cohort, "decision_point")
+    y_first = boneflare.episode_labels(paper_cohort, "decision_point")
+    assert 0 < len(first) == len(y_first) < len(batch)
+    assert first.episodes["patient_id"].is_unique
+    assert set(first.episodes["episode_id"]) <= set(batch.episodes["episode_id"])
 
 
 def test_cross_validate_scores_every_fold():
-    scores = boneflare.cross_validate(EarlyRule(), "paper", patients=600, folds=3, seed=5)
+    scores = boneflare.cross_validate(
+        EarlyRule(), "paper", patients=600, folds=3, seed=5, task="all_episodes"
+    )
     assert list(scores["fold"]) == [0, 1, 2]
     assert (scores["roc_auc"].between(0, 1)).all()
     assert scores["test_episodes"].sum() == scores["train_episodes"].sum() / 2
