@@ -73,6 +73,9 @@ def show(board, columns=("roc_auc", "sensitivity_flare", "specificity")):
         print(f"  {row['classifier']:<38} {cells}")
 
 
+# ``run.leaderboard()`` ranks the classifiers on the headline task, the decision point
+# (one episode per patient: the first 'worse' bone reading while the soft tissue has
+# not progressed); ``run.leaderboard(task="all_episodes")`` gives the other task.
 work = Path(tempfile.mkdtemp(prefix="boneflare-example-"))
 run = boneflare.run_benchmark([*BUILT_INS, AlpDrop()], out=work / "notebook", **SIZES)
 print("1. a rule defined in the notebook")
@@ -110,8 +113,8 @@ print("  provenance of one entry:", described["my_rules:AlpDrop[drop_pct=25]"]["
 # a classifier on the episode feature table (:func:`boneflare.episode_features`: one
 # row per episode, observed data only, NaN where information is missing, which
 # histogram boosting handles natively). Cross-validation keeps all episodes of a
-# patient in one fold; then the model joins the benchmark, trained on its own
-# simulated cohort.
+# patient in one fold (decision-point episodes by default); then the model joins the
+# benchmark, trained on its own simulated cohort.
 
 model = boneflare.SklearnAdapter(HistGradientBoostingClassifier(max_iter=100, random_state=0))
 folds = boneflare.cross_validate(model, "paper", patients=1500, folds=4, seed=3)
