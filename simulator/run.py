@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from os import PathLike
+from typing import Any
 
 from boneflare.simulator.choices import ENGINE_NAMES
 from boneflare.simulator.cohort import make_baseline
@@ -88,6 +89,28 @@ class RunSpec:
         check_choice("engine", self.engine, ENGINE_NAMES)
         if self.closed_loop and self.policy is None:
             raise BoneflareError("closed loop needs a decision policy")
+
+    def provenance(self, n_patients: int, patient_id: int | None = None) -> dict[str, Any]:
+        """What a cohort of ``n_patients`` (or the one patient ``patient_id``) was made from.
+
+        The ``provenance.json`` written beside a cohort's tables: package and version,
+        seed, size, engine, policy, closed loop, and the resolved scenario and its hash.
+        """
+        from boneflare.simulator import __version__
+        from boneflare.simulator.scenarios import scenario_hash, scenario_to_dict
+
+        return {
+            "package": "boneflare",
+            "version": __version__,
+            "seed": self.seed,
+            "patients": n_patients,
+            "patient_id": patient_id,
+            "engine": self.engine,
+            "policy": self.policy.name if self.policy else None,
+            "closed_loop": self.closed_loop,
+            "scenario_hash": scenario_hash(self.scenario),
+            "scenario": scenario_to_dict(self.scenario),
+        }
 
 
 def simulate_range(spec: RunSpec, start: int, stop: int) -> CohortTables:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import TYPE_CHECKING
 
 from boneflare.benchmarks.commands.common import (
     add_progress_options,
@@ -13,13 +12,9 @@ from boneflare.benchmarks.commands.common import (
     positive_int,
     scenario_from_args,
 )
-from boneflare.simulator import __version__
 from boneflare.simulator.choices import ENGINE_NAMES, FORMATS, POLICY_NAMES
 from boneflare.simulator.errors import BoneflareError
-from boneflare.simulator.scenarios import scenario_hash, scenario_to_dict
-
-if TYPE_CHECKING:
-    from boneflare.simulator.run import RunSpec
+from boneflare.simulator.scenarios import scenario_hash
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,21 +59,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _provenance(spec: RunSpec, n_patients: int, args: argparse.Namespace) -> dict:
-    return {
-        "package": "boneflare",
-        "version": __version__,
-        "seed": spec.seed,
-        "patients": n_patients,
-        "patient_id": args.patient_id,
-        "engine": spec.engine,
-        "policy": spec.policy.name if spec.policy else None,
-        "closed_loop": spec.closed_loop,
-        "scenario_hash": scenario_hash(spec.scenario),
-        "scenario": scenario_to_dict(spec.scenario),
-    }
-
-
 def run(args: argparse.Namespace) -> int:
     """Simulate as the options say; print a summary (in memory) or write the tables."""
     from boneflare.simulator.engine.policy import BUILTIN_POLICIES
@@ -102,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         chunks = iter_chunks(spec, args.patients, workers=args.workers, progress=args.progress)
         n = args.patients
     if args.out is not None:
-        rows = write_cohort(chunks, args.out, _provenance(spec, n, args), args.format, force=True)
+        rows = write_cohort(
+            chunks, args.out, spec.provenance(n, args.patient_id), args.format, force=True
+        )
         seconds = time.perf_counter() - started
         print(f"wrote {n:,} patients to {args.out} in {seconds:.1f} s")
         for name, count in rows.items():
