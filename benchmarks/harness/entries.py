@@ -2,7 +2,10 @@
 
 Each entry has a label (its registry name, or the class's ``name``) and an unfitted
 prototype; every unit and training job works on a clone of it, so nothing fitted ever
-leaks from one cohort to another.
+leaks from one cohort to another. The prototype is built in a guarded child process
+(:mod:`boneflare.benchmarks.harness.sandbox`): a classifier whose ``__init__`` fails
+becomes an entry with an ``error``, recorded as a failure in every unit, and the run
+goes on.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from sklearn.base import clone
 
+from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, guarded
 from boneflare.classifiers.base import FlareClassifier
 from boneflare.classifiers.registry import get as get_classifier
 from boneflare.classifiers.registry import names as classifier_names
@@ -25,10 +29,15 @@ ClassifierSpec = str | FlareClassifier | type[FlareClassifier]
 
 @dataclass(frozen=True)
 class ClassifierEntry:
-    """A classifier of the run: its label and an unfitted prototype."""
+    """A classifier of the run: its label and an unfitted prototype.
+
+    ``error`` says why the classifier could not be built (its prototype is then a bare,
+    uninitialised instance of its class, whose class attributes alone are read).
+    """
 
     label: str
     prototype: FlareClassifier
+    error: str | None = None
 
     @property
     def learned(self) -> bool:
@@ -38,15 +47,17 @@ class ClassifierEntry:
     def describe(self) -> dict[str, Any]:
         """Return its provenance: class, parameters, threshold, training settings."""
         cls = type(self.prototype)
+        params = {} if self.error else self.prototype.get_params(deep=False)
         return {
             "label": self.label,
             "name": cls.name,
             "class": f"{cls.__module__}:{cls.__qualname__}",
-            "params": {k: jsonable(v) for k, v in self.prototype.get_params(deep=False).items()},
+            "params": {k: jsonable(v) for k, v in params.items()},
             "learned": self.learned,
             "threshold": float(self.prototype.threshold),
             "training_patients": int(cls.training_patients) if self.learned else None,
             "trains_on_test_scenario": bool(cls.trains_on_test_scenario),
+            **({"error": self.error} if self.error else {}),
         }
 
 
@@ -61,24 +72,42 @@ def jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def resolve_classifier(spec: ClassifierSpec) -> ClassifierEntry:
-    """Return the entry of a registered name, an instance (cloned) or a class (defaults)."""
+def _build(label: str, cls: type, make: Any, arg: Any, timeout: float) -> ClassifierEntry:
+    """The entry of ``make(arg)`` run in a guarded child, or of its failure."""
+    outcome = guarded(make, arg, timeout=timeout)
+    if outcome.ok and isinstance(outcome.value, FlareClassifier):
+        return ClassifierEntry(label, outcome.value)
+    error = outcome.error or f"building it returned {type(outcome.value).__name__}"
+    return ClassifierEntry(label, cls.__new__(cls), error)
+
+
+def resolve_classifier(spec: ClassifierSpec, timeout: float = DEFAULT_TIMEOUT) -> ClassifierEntry:
+    """Return the entry of a registered name, an instance (cloned) or a class (defaults).
+
+    The instance is built (or cloned) in a guarded child process that may take
+    ``timeout`` seconds; a failure gives an entry with an ``error``.
+    """
+    from boneflare.benchmarks.harness.calls import construct
+
     if isinstance(spec, str):
         cls = get_classifier(spec)
-        return ClassifierEntry(spec, cls())
+        return _build(spec, cls, construct, cls, timeout)
     if inspect.isclass(spec) and issubclass(spec, FlareClassifier):
-        instance = spec()
-    elif isinstance(spec, FlareClassifier):
-        instance = clone(spec)
-    else:
-        raise BoneflareError(
-            f"a classifier must be a registered name, a FlareClassifier or its class, got {spec!r}"
-        )
-    return ClassifierEntry(type(instance).name or type(instance).__name__, instance)
+        return _build(spec.name or spec.__name__, spec, construct, spec, timeout)
+    if isinstance(spec, FlareClassifier):
+        cls = type(spec)
+        return _build(cls.name or cls.__name__, cls, clone, spec, timeout)
+    raise BoneflareError(
+        f"a classifier must be a registered name, a FlareClassifier or its class, got {spec!r}"
+    )
 
 
-def resolve_classifiers(wanted: str | Sequence[ClassifierSpec]) -> list[ClassifierEntry]:
+def resolve_classifiers(
+    wanted: str | Sequence[ClassifierSpec], timeout: float = DEFAULT_TIMEOUT
+) -> list[ClassifierEntry]:
     """Resolve ``"all"``, comma-separated names, or a sequence of specs to entries.
+
+    Each instance is built in a guarded child that may take ``timeout`` seconds.
 
     Raises
     ------
@@ -101,7 +130,7 @@ def resolve_classifiers(wanted: str | Sequence[ClassifierSpec]) -> list[Classifi
         specs = list(wanted)
     if not specs:
         raise BoneflareError("no classifier given")
-    entries = [resolve_classifier(s) for s in specs]
+    entries = [resolve_classifier(s, timeout) for s in specs]
     labels = [e.label for e in entries]
     repeated = sorted({x for x in labels if labels.count(x) > 1})
     if repeated:

@@ -15,10 +15,11 @@ import os
 import signal
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
+from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, check_timeout, die_with_parent
 from boneflare.simulator.errors import BoneflareError
 
 EXECUTORS: Final[tuple[str, ...]] = ("local", "dask")
@@ -48,6 +49,9 @@ class Execution:
         Address of a running Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
     progress : bool or None
         Show progress bars (``None``: when standard error is a terminal).
+    timeout : float
+        Seconds one classifier call (building, fitting, predicting, a closed-loop
+        simulation) may take before it is ended and recorded as timed out.
 
     """
 
@@ -55,6 +59,7 @@ class Execution:
     workers: int = 1
     scheduler: str | None = None
     progress: bool | None = None
+    timeout: float = DEFAULT_TIMEOUT
 
     def check(self) -> None:
         """Raise :class:`BoneflareError` on an inconsistent choice."""
@@ -69,6 +74,7 @@ class Execution:
         w = self.workers
         if isinstance(w, bool) or not isinstance(w, int) or w < 1:
             raise BoneflareError(f"workers must be a positive integer, got {w!r}")
+        check_timeout(self.timeout)
 
 
 def _process_pool(workers: int, context: Any) -> cf.ProcessPoolExecutor:
@@ -101,14 +107,23 @@ def _install(context: Any, threads: int) -> None:
 
     Native thread pools (OpenMP, BLAS) of a worker are limited to its share of the
     CPUs, so N workers on N cores do not start N x N threads. Ctrl-C is left to the
-    parent, which stops the pool cleanly and keeps what is finished.
+    parent, which ends the pool and keeps what is finished; a worker dies with the
+    parent (Linux), so even ``kill -9`` of the parent leaves none running.
     """
     global _WORKER_CONTEXT, _THREAD_LIMIT
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(os.getppid())
     _WORKER_CONTEXT = context
     from threadpoolctl import threadpool_limits
 
     _THREAD_LIMIT = threadpool_limits(limits=threads)
+
+
+def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Kill a pool's worker processes (and, with them, their guarded children)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with suppress(Exception):
+            process.kill()
 
 
 def _call_with_context(fn: Callable[[T, Any], R], item: T) -> R:
@@ -238,6 +253,9 @@ class Runner:
             futures = [pool.submit(_call_with_context, fn, item) for item in items]
             for future in cf.as_completed(futures):
                 yield future.result()
+        except BaseException:  # Ctrl-C, or the caller stopped: end the workers at once
+            _kill_workers(pool)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 

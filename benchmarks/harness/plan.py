@@ -28,6 +28,7 @@ from boneflare.benchmarks.harness.entries import (
     resolve_classifiers,
 )
 from boneflare.benchmarks.harness.grid import GridAxis, grid_points, parse_grid
+from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT
 from boneflare.benchmarks.harness.seeds import cohort_seed, fit_seed, training_seed
 from boneflare.simulator.engine import ENGINES
 from boneflare.simulator.errors import BoneflareError
@@ -271,13 +272,15 @@ def _job_key(classifier: str, point: ScenarioPoint) -> str:
     return f"{_slug(classifier)}-{_slug(point.label)}-{point.hash[:8]}"
 
 
-def make_plan(config: BenchmarkConfig) -> Plan:
+def make_plan(config: BenchmarkConfig, timeout: float = DEFAULT_TIMEOUT) -> Plan:
     """Check a configuration and derive every scenario, seed, training job and unit.
 
     Parameters
     ----------
     config : BenchmarkConfig
         What to run.
+    timeout : float
+        Seconds building one classifier may take (it is built in a guarded child).
 
     Returns
     -------
@@ -302,7 +305,7 @@ def make_plan(config: BenchmarkConfig) -> Plan:
         _check_count("max_training_patients", cap)
     axes = parse_grid(config.grid)
     points = _points(config, axes)
-    entries = resolve_classifiers(config.classifiers)
+    entries = resolve_classifiers(config.classifiers, timeout)
     reference = _reference(config, [e.label for e in entries])
     train_point = None
     if config.train_scenario is not None:
@@ -313,7 +316,7 @@ def make_plan(config: BenchmarkConfig) -> Plan:
 
     jobs: dict[str, TrainJob] = {}
     models: dict[tuple[str, str], str] = {}
-    for entry in (e for e in entries if e.learned):
+    for entry in (e for e in entries if e.learned and e.error is None):
         cls = type(entry.prototype)
         for point in points:
             source = point if (train_point is None or cls.trains_on_test_scenario) else train_point

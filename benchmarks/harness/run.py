@@ -62,10 +62,11 @@ class BenchmarkResult:
 class _FitContext:
     prototypes: dict[str, FlareClassifier]
     engine: str
+    timeout: float
 
 
 def _fit_task(job: TrainJob, context: _FitContext) -> FitOutput:
-    return fit_job(job, context.prototypes[job.classifier], context.engine)
+    return fit_job(job, context.prototypes[job.classifier], context.engine, context.timeout)
 
 
 def _progress(total: int, label: str, enabled: bool | None) -> Callable[[int | None], None]:
@@ -123,7 +124,8 @@ def run_benchmark(
     started = time.perf_counter()
     say = on_event or (lambda message: None)
     execution = execution or Execution()
-    plan = make_plan(config)
+    execution.check()
+    plan = make_plan(config, execution.timeout)
     store = RunStore(out)
     parent = Stopwatch()
     with runner(execution) as run:
@@ -147,6 +149,7 @@ def run_benchmark(
             plan=plan,
             models={k: f.model for k, f in fits.items() if f.model is not None},
             fit_seconds={k: f.seconds for k, f in fits.items() if f.model is not None},
+            timeout=execution.timeout,
         )
         done = store.done_units()
         pending = [u for u in plan.units if u.name not in done]
@@ -209,7 +212,8 @@ def _train(
     )
     if fits and plan.jobs:
         say(f"resuming: {len(plan.jobs) - len(pending)} of {len(plan.jobs)} fitted models stored")
-    context = _FitContext({e.label: e.prototype for e in plan.classifiers}, plan.config.engine)
+    prototypes = {e.label: e.prototype for e in plan.classifiers}
+    context = _FitContext(prototypes, plan.config.engine, execution.timeout)
 
     def store_fit(output: FitOutput) -> None:
         work.merge(output.timings)

@@ -1,14 +1,17 @@
 """The work of a benchmark: fitting a learned classifier, and scoring every classifier on a cohort.
 
 Both functions run in worker processes (or on Dask workers) and return plain data to
-the parent, which stores it. Neither lets a classifier's failure escape: an exception,
-NaN or a wrong shape in ``fit``, ``predict_proba`` or ``decide`` becomes a failure
-record (classifier, unit, stage, message) and the other classifiers go on.
+the parent, which stores it. Neither runs a classifier's code itself: every fit,
+prediction and closed-loop simulation is a guarded call
+(:func:`boneflare.benchmarks.harness.sandbox.guarded`) in a child process of its own,
+with its own copy of the batch and a deadline. Whatever goes wrong there (any
+exception, NaN or a wrong shape, a hang, the child's death, a model that cannot be
+pickled) becomes a failure record (classifier, unit, stage, message) and the other
+classifiers go on, unaffected.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,26 +19,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sklearn.base import clone
 
+from boneflare.benchmarks.harness import calls
 from boneflare.benchmarks.harness.consequences import CohortOutcomes
 from boneflare.benchmarks.harness.entries import ClassifierEntry
 from boneflare.benchmarks.harness.plan import Plan, TrainJob, Unit
+from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, describe_error, guarded
 from boneflare.benchmarks.harness.tables import failures_table, predictions_table, results_table
 from boneflare.benchmarks.harness.timing import Stopwatch
 from boneflare.benchmarks.metrics import classification_metrics
-from boneflare.classifiers.base import ClassifierError, FlareClassifier, validate_probabilities
-from boneflare.simulator.observed import ACTION_NAMES, ObservedBatch, build_batch
+from boneflare.classifiers.base import FlareClassifier
+from boneflare.simulator.observed import ObservedBatch, build_batch
 from boneflare.simulator.run import simulate
 from boneflare.simulator.tables import CohortTables
 
 
 @dataclass
 class FitOutput:
-    """A training job's result: the fitted model, or why it failed."""
+    """A training job's result: the fitted model (pickled), or why it failed."""
 
     key: str
-    model: FlareClassifier | None
+    model: bytes | None
     seconds: float
     error: str | None
     timings: dict[str, float] = field(default_factory=dict)
@@ -57,17 +61,18 @@ class UnitOutput:
 
 @dataclass(frozen=True)
 class WorkContext:
-    """What every unit needs: the plan and the fitted models (shipped once per worker)."""
+    """What every unit needs: the plan and the pickled fitted models (shipped once per worker).
+
+    ``timeout`` is the deadline of one classifier call, in seconds.
+    """
 
     plan: Plan
-    models: Mapping[str, FlareClassifier]
+    models: Mapping[str, bytes]
     fit_seconds: Mapping[str, float]
+    timeout: float = DEFAULT_TIMEOUT
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line naming an exception's type and message."""
-    text = " ".join(str(exc).split()) or "(no message)"
-    return text if isinstance(exc, ClassifierError) else f"{type(exc).__name__}: {text}"
+__all__ = ["FitOutput", "UnitOutput", "WorkContext", "describe_error", "fit_job", "run_unit"]
 
 
 def labels(tables: CohortTables) -> np.ndarray:
@@ -85,11 +90,14 @@ def observed(tables: CohortTables) -> ObservedBatch:
     return build_batch(tables.episodes, tables.patients, tables.labs, tables.scans)
 
 
-def fit_job(job: TrainJob, prototype: FlareClassifier, engine: str) -> FitOutput:
+def fit_job(
+    job: TrainJob, prototype: FlareClassifier, engine: str, timeout: float = DEFAULT_TIMEOUT
+) -> FitOutput:
     """Simulate a training cohort and fit a fresh copy of the classifier on it.
 
-    A ``random_state`` parameter left at ``None`` is set to the job's derived seed, so
-    a fit is reproducible whatever the worker.
+    The fit is a guarded call (:func:`~boneflare.benchmarks.harness.sandbox.guarded`); a
+    ``random_state`` parameter left at ``None`` is set to the job's derived seed, so a
+    fit is reproducible whatever the worker.
 
     Parameters
     ----------
@@ -99,44 +107,28 @@ def fit_job(job: TrainJob, prototype: FlareClassifier, engine: str) -> FitOutput
         The unfitted classifier (cloned, never changed).
     engine : str
         Simulation engine.
+    timeout : float
+        Seconds the fit may take.
 
     Returns
     -------
     FitOutput
-        The fitted model and its fit time, or the one-line reason it failed.
+        The pickled fitted model and its fit time, or the one-line reason it failed.
 
     """
     watch = Stopwatch()
-    try:
-        with watch("simulate"):
-            tables = simulate(job.scenario, job.patients, job.seed, engine=engine, progress=False)
-        with watch("build_batch"):
-            batch = observed(tables)
-            y = labels(tables)
-        model = clone(prototype)
-        params = model.get_params(deep=False)
-        if "random_state" in params and params["random_state"] is None:
-            model.set_params(random_state=job.random_state)
-        started = time.perf_counter()
-        model.fit(batch, y)
-        seconds = time.perf_counter() - started
-        watch.add("fit", seconds)
-    except Exception as exc:  # a plugin's failure is data, not a crash
-        return FitOutput(job.key, None, 0.0, describe_error(exc), watch.seconds)
-    return FitOutput(job.key, model, seconds, None, watch.seconds)
-
-
-def _decide(model: FlareClassifier, batch: ObservedBatch) -> tuple[np.ndarray, np.ndarray]:
-    """P(flare) and calls, checked whatever the classifier overrides."""
-    decision = model.decide(batch)
-    who = model.name or type(model).__name__
-    p = validate_probabilities(decision.p_flare, len(batch), who)
-    action = np.asarray(decision.action)
-    if action.shape != (len(batch),):
-        raise ClassifierError(f"{who} returned {action.shape} actions for {len(batch)} episodes")
-    if not np.isin(action, np.arange(len(ACTION_NAMES))).all():
-        raise ClassifierError(f"{who} returned an action that is not continue, stop or defer")
-    return p, action.astype(np.int8)
+    with watch("simulate"):
+        tables = simulate(job.scenario, job.patients, job.seed, engine=engine, progress=False)
+    with watch("build_batch"):
+        batch = observed(tables)
+        y = labels(tables)
+    del tables  # the labels go to the fit; the rest of the truth stays here
+    outcome = guarded(calls.fit_model, prototype, batch, y, job.random_state, timeout=timeout)
+    if not outcome.ok:
+        return FitOutput(job.key, None, 0.0, outcome.error, watch.seconds)
+    blob, seconds = outcome.value
+    watch.add("fit", seconds)
+    return FitOutput(job.key, blob, seconds, None, watch.seconds)
 
 
 class _Scorer:
@@ -154,8 +146,8 @@ class _Scorer:
         self.scored: list[tuple[int, np.ndarray, np.ndarray]] = []  # (classifier, p, action)
         self.failures: list[dict[str, Any]] = []
 
-    def fail(self, classifier: str, stage: str, exc: BaseException) -> None:
-        """Record a failure of ``classifier`` at ``stage``."""
+    def fail(self, classifier: str, stage: str, message: str) -> None:
+        """Record a failure of ``classifier`` at ``stage``, with a one-line ``message``."""
         self.failures.append(
             {
                 "scenario": self.unit.scenario,
@@ -163,67 +155,83 @@ class _Scorer:
                 "replicate": self.unit.replicate,
                 "unit": self.unit.name,
                 "stage": stage,
-                "message": describe_error(exc),
+                "message": message,
             }
         )
 
-    def model(self, entry: ClassifierEntry, batch: ObservedBatch) -> tuple[FlareClassifier, float]:
-        """The fitted model: the run's cached fit, or a fresh rule 'fitted' without labels."""
-        if entry.learned:
-            key = self.context.plan.models[(self.unit.scenario, entry.label)]
-            return self.context.models[key], self.context.fit_seconds[key]
-        model = clone(entry.prototype)
-        started = time.perf_counter()
-        model.fit(batch)
-        seconds = time.perf_counter() - started
-        self.watch.add("fit", seconds)
-        return model, seconds
+    def _call(self, stage: str, entry: ClassifierEntry, fn: Any, *args: Any) -> Any:
+        """A guarded call of ``fn(*args)``: its value, or ``None`` with the failure recorded."""
+        outcome = guarded(fn, *args, timeout=self.context.timeout)
+        if not outcome.ok:
+            self.fail(entry.label, stage, outcome.error or "")
+            return None
+        return outcome.value
 
-    def consequences(self, model: FlareClassifier, action: np.ndarray) -> dict[str, float]:
-        """Consequences of the calls: inferred (open loop) or simulated (closed loop)."""
+    def model(self, entry: ClassifierEntry, batch: ObservedBatch) -> tuple[bytes, float] | None:
+        """The pickled fitted model and its fit seconds: the run's fit, or a rule fitted here.
+
+        ``None`` when a rule's fit failed here (recorded) or a learned classifier's fit
+        failed in training (recorded once, at the training stage).
+        """
+        if entry.learned:
+            key = self.context.plan.models.get((self.unit.scenario, entry.label))
+            if key not in self.context.models:
+                return None
+            return self.context.models[key], self.context.fit_seconds[key]
+        fitted = self._call("fit", entry, calls.fit_model, entry.prototype, batch, None)
+        if fitted is not None:
+            self.watch.add("fit", fitted[1])
+        return fitted
+
+    def consequences(self, entry: ClassifierEntry, model: bytes, action: np.ndarray) -> Any:
+        """Consequences of the calls: inferred (open loop) or simulated (closed loop).
+
+        ``None`` when the closed-loop simulation with the classifier failed (recorded).
+        """
         plan = self.context.plan
         if not plan.config.closed_loop:
             with self.watch("metrics"):
                 return self.outcomes.open_loop(action)
         with self.watch("closed_loop"):
-            closed = simulate(
-                plan.point(self.unit.scenario).scenario,
-                self.unit.patients,
-                self.unit.seed,
-                engine=plan.config.engine,
-                policy=model,
-                closed_loop=True,
-                progress=False,
-            )
+            scenario = plan.point(self.unit.scenario).scenario
+            args = (model, scenario, self.unit.patients, self.unit.seed, plan.config.engine)
+            closed = self._call("closed_loop", entry, calls.closed_loop, *args)
+        if closed is None:
+            return None
         with self.watch("metrics"):
-            return self.outcomes.closed_loop(closed.truth, closed.decisions)
+            return self.outcomes.closed_loop(*closed)
 
     def score(
         self, index: int, entry: ClassifierEntry, batch: ObservedBatch, y: np.ndarray
     ) -> None:
-        """Fit (rules), predict, score and record one classifier; record a failure instead."""
-        plan = self.context.plan
-        key = plan.models.get((self.unit.scenario, entry.label))
-        if entry.learned and key not in self.context.models:
-            return  # its fit failed: recorded once, at the training stage
-        stage = "fit"
+        """Fit (rules), predict, score and record one classifier; record a failure instead.
+
+        Every call of the classifier's code is guarded; the metrics are computed here.
+        """
+        if entry.error is not None:
+            self.fail(entry.label, "init", entry.error)
+            return
+        fitted = self.model(entry, batch)
+        if fitted is None:
+            return
+        model, fit_seconds = fitted
+        decided = self._call("predict", entry, calls.decide, model, batch)
+        if decided is None:
+            return
+        p, action, predict_seconds = decided
+        self.watch.add("predict", predict_seconds)
+        consequences = self.consequences(entry, model, action)
+        if consequences is None:
+            return
         try:
-            model, fit_seconds = self.model(entry, batch)
-            stage = "predict"
-            started = time.perf_counter()
-            p, action = _decide(model, batch)
-            predict_seconds = time.perf_counter() - started
-            self.watch.add("predict", predict_seconds)
-            stage = "closed_loop" if plan.config.closed_loop else "metrics"
-            consequences = self.consequences(model, action)
-            stage = "metrics"
             with self.watch("metrics"):
-                values = classification_metrics(y, p, threshold=float(model.threshold))
+                threshold = float(entry.prototype.threshold)
+                values = classification_metrics(y, p, threshold=threshold)
                 values |= consequences
                 values["fit_seconds"] = fit_seconds
                 values["predict_seconds"] = predict_seconds
-        except Exception as exc:  # isolate the failure; the others go on
-            self.fail(entry.label, stage, exc)
+        except Exception as exc:  # e.g. a threshold that is not a number
+            self.fail(entry.label, "metrics", describe_error(exc))
             return
         self.rows.extend((entry.label, m, float(v)) for m, v in values.items())
         self.scored.append((index, p, action))
