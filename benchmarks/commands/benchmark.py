@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from boneflare.benchmarks.commands.common import (
     add_progress_options,
+    add_timeout_option,
     non_negative_int,
     positive_int,
 )
@@ -112,6 +113,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="local worker processes (default: the CPUs available)",
     )
+    add_timeout_option(p)
     add_progress_options(p)
     p.set_defaults(run=run, progress=None)
 
@@ -155,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     workers = args.workers or (1 if args.executor == "dask" else _default_workers())
-    execution = Execution(args.executor, workers, args.scheduler, args.progress)
+    execution = Execution(args.executor, workers, args.scheduler, args.progress, args.timeout)
     out = Path(args.out) if args.out else _new_folder()
     try:
         result = run_benchmark(

@@ -3,8 +3,10 @@
 ``list`` prints every classifier found in the entry-point group ``boneflare.classifiers``
 (the built-ins and any installed plugin) with its one-line description. ``check`` runs
 the conformance suite (:mod:`boneflare.benchmarks.conformance`) over the named classifiers, or all
-of them: exit status 0 when every check passes, 1 when one fails (the classifier and
-the check are named), 2 on an unknown name or a plugin that fails to load.
+of them, each check in a guarded child process: exit status 0 when every check passes,
+1 when one fails (the classifier and the check are named; a classifier that cannot be
+built, exits, hangs past ``--timeout`` or ends its process fails too), 2 on an unknown
+name or a plugin that fails to load.
 """
 
 from __future__ import annotations
@@ -12,11 +14,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from boneflare.benchmarks.commands.common import add_timeout_option
 from boneflare.classifiers import registry
 from boneflare.classifiers.base import FlareClassifier
 from boneflare.classifiers.registry import PluginLoadError
 from boneflare.simulator.errors import BoneflareError
+
+if TYPE_CHECKING:
+    from boneflare.benchmarks.conformance import CheckResult
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -33,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument(
         "--verbose", "-v", action="store_true", help="print every check, not only failures"
     )
+    add_timeout_option(check)
     check.set_defaults(run=run_check)
 
 
@@ -67,17 +76,9 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _instances(names: list[str]) -> list[tuple[str, FlareClassifier]]:
-    """Load and instantiate every named classifier first: user errors before any work."""
-    out = []
-    for name in names or registry.names():
-        cls = registry.get(name)  # UnknownClassifierError / PluginLoadError: exit 2
-        try:
-            out.append((name, cls()))
-        except Exception as exc:
-            raise PluginLoadError(
-                f"classifier {name!r} cannot be built with its default parameters: {exc}"
-            ) from None
+def _classes(names: list[str]) -> list[tuple[str, type[FlareClassifier]]]:
+    """Load every named classifier class first: user errors before any work."""
+    out = [(name, registry.get(name)) for name in names or registry.names()]
     if not out:
         raise BoneflareError(
             "no classifier is registered (entry-point group boneflare.classifiers)"
@@ -85,21 +86,53 @@ def _instances(names: list[str]) -> list[tuple[str, FlareClassifier]]:
     return out
 
 
-def run_check(args: argparse.Namespace) -> int:
-    """Run the conformance suite; print failures (every check with ``--verbose``)."""
-    from boneflare.benchmarks.conformance import all_checks, check_classifier, sample_data
+def _check_one(check: Callable[..., None], cls: type[FlareClassifier], name: str) -> CheckResult:
+    """Build the classifier and run one check on it (in a guarded child)."""
+    from boneflare.benchmarks.conformance import run_check
 
-    instances = _instances(list(args.names))
+    return run_check(check, cls(), name)
+
+
+def _results(name: str, cls: type[FlareClassifier], timeout: float) -> list[CheckResult]:
+    """Every check of one classifier, each in a guarded child; failures of any kind kept."""
+    from boneflare.benchmarks.conformance import CheckResult, all_checks
+    from boneflare.benchmarks.harness.calls import construct
+    from boneflare.benchmarks.harness.sandbox import guarded
+
+    built = guarded(construct, cls, timeout=timeout)
+    if not built.ok:
+        return [CheckResult(name, "build", False, f"cannot be built: {built.error}")]
+    results = []
+    for check in all_checks():
+        outcome = guarded(_check_one, check, cls, name, timeout=timeout)
+        if outcome.ok:
+            results.append(outcome.value)
+        else:
+            results.append(CheckResult(name, check.__name__, False, outcome.error or ""))
+    return results
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Run the conformance suite; print failures (every check with ``--verbose``).
+
+    Every check runs in a guarded child process with the ``--timeout`` deadline, so a
+    classifier that exits, hangs or dies fails its checks and the others are still
+    checked.
+    """
+    from boneflare.benchmarks.conformance import all_checks, sample_data
+
+    classes = _classes(list(args.names))
     sample_data()  # simulate the sample once, before the clock starts per classifier
     n_checks = len(all_checks())
     failures = 0
-    for name, estimator in instances:
+    for name, cls in classes:
         started = time.perf_counter()
-        results = check_classifier(estimator, name, raise_errors=False)
+        results = _results(name, cls, args.timeout)
         seconds = time.perf_counter() - started
         failed = [r for r in results if not r.passed]
         status = "ok" if not failed else "FAILED"
-        print(f"{name}: {status} ({n_checks - len(failed)}/{n_checks} checks, {seconds:.1f} s)")
+        passed = sum(r.passed for r in results)
+        print(f"{name}: {status} ({passed}/{n_checks} checks, {seconds:.1f} s)")
         for r in results:
             if not r.passed:
                 print(f"  FAILED {r.check}: {r.message}")

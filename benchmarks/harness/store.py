@@ -4,7 +4,8 @@ Layout of ``RUN_DIR``::
 
     provenance.json        what was run (version, scenarios and hashes, seeds,
                            classifier parameters), status and timings
-    results.parquet        long: scenario, classifier, replicate, metric, value
+    results.parquet        long: scenario, classifier, replicate, metric, value (NaN
+                           for every metric of a classifier not scored in a unit)
     predictions.parquet    scenario, classifier, replicate, episode_id, patient_id,
                            day, y, p_flare, action
     failures.parquet       scenario, classifier, replicate, unit, stage, message
@@ -34,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from boneflare.benchmarks.harness.tables import SCHEMAS, TABLES
+from boneflare.benchmarks.harness.tables import SCHEMAS, TABLES, complete_results
 from boneflare.benchmarks.harness.unit import FitOutput, UnitOutput
 from boneflare.simulator import __version__
 from boneflare.simulator.errors import BoneflareError
@@ -307,10 +308,20 @@ class RunStore:
         """
         out = {}
         for name, table in self.read_tables(order, fresh).items():
+            if name == "results":
+                table = self._complete(table, order)
             pq.write_table(table, self._tmp_path(f"{name}.parquet"))
             os.replace(self._tmp_path(f"{name}.parquet"), self.path / f"{name}.parquet")
             out[name] = table.to_pandas()
         return out
+
+    def _complete(self, results: pa.Table, order: Sequence[str]) -> pa.Table:
+        """``results`` with a NaN row for every metric of a classifier that was not scored."""
+        info = self.read_provenance()
+        where = {u["unit"]: (u["scenario"], u["replicate"]) for u in info["seeds"]["units"]}
+        labels = [c["label"] for c in info["experiment"]["classifiers"]]
+        frame = complete_results(results.to_pandas(), [where[u] for u in order], labels)
+        return pa.Table.from_pandas(frame, schema=SCHEMAS["results"], preserve_index=False)
 
     def load(self) -> dict[str, pd.DataFrame]:
         """Read the consolidated tables of a finished run.

@@ -6,9 +6,11 @@ send back from a worker and to write); the store concatenates, sorts and writes 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from boneflare.simulator.observed import ACTION_NAMES
@@ -120,3 +122,48 @@ def predictions_table(
         },
         schema=SCHEMAS["predictions"],
     )
+
+
+def complete_results(
+    results: pd.DataFrame, units: Sequence[tuple[str, int]], classifiers: Sequence[str]
+) -> pd.DataFrame:
+    """Give every planned classifier a row per metric in every planned unit (NaN if unscored).
+
+    A classifier that failed in a unit (or whose training failed) has no metric rows
+    there; a NaN row stands for each, so that every metric's ``n + n_missing`` equals
+    the replicates planned and a failed replicate counts as missing.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The long results of the units, in the plan's order.
+    units : sequence of (str, int)
+        Every planned unit's scenario label and replicate, in the plan's order.
+    classifiers : sequence of str
+        Every classifier of the plan, in its order.
+
+    Returns
+    -------
+    DataFrame
+        ``results`` with the missing rows added, ordered by unit, classifier (plan
+        order) and metric (in the order the scenario's metrics first appear).
+
+    """
+    columns = list(SCHEMAS["results"].names)
+    metrics = {
+        scenario: list(dict.fromkeys(part["metric"]))
+        for scenario, part in results.groupby("scenario", sort=False)
+    }
+    expected = pd.DataFrame(
+        [
+            (scenario, classifier, replicate, metric)
+            for scenario, replicate in units
+            for classifier in classifiers
+            for metric in metrics.get(scenario, [])
+        ],
+        columns=columns[:-1],
+    ).astype({"replicate": results["replicate"].dtype})
+    if len(expected) == 0:
+        return results.loc[:, columns]
+    complete = expected.merge(results, on=columns[:-1], how="left", validate="one_to_one")
+    return complete.loc[:, columns]

@@ -95,13 +95,60 @@ def summarise_run(results: pd.DataFrame, failures: pd.DataFrame, reference: str 
     """
     summary = summarise(results)
     if (summary["metric"] == SORT_METRIC).any():
-        board = leaderboard(summary, SORT_METRIC)
+        board = _complete_first(leaderboard(summary, SORT_METRIC), coverage(results))
     else:
         board = pd.DataFrame(columns=["scenario", "classifier"])
     differences = None
     if reference is not None and (results["classifier"] == reference).any():
         differences = paired_differences(results, reference)
     return Summary(summary, board, differences, reference, failures)
+
+
+def coverage(results: pd.DataFrame) -> pd.DataFrame:
+    """Replicates in which each classifier was scored, and replicates planned, per scenario.
+
+    A classifier counts as scored in a replicate when any of its metrics has a value
+    there (a failed classifier has NaN rows only: see
+    :func:`boneflare.benchmarks.harness.tables.complete_results`).
+
+    Returns
+    -------
+    DataFrame
+        ``scenario``, ``classifier``, ``scored`` and ``planned``.
+
+    """
+    keys = ["scenario", "classifier"]
+    if results.empty:
+        return pd.DataFrame(columns=[*keys, "scored", "planned"])
+    valued = results[results["value"].notna()]
+    scored = valued.groupby(keys, sort=False)["replicate"].nunique().rename("scored")
+    planned = results.groupby("scenario", sort=False)["replicate"].nunique().rename("planned")
+    out = results[keys].drop_duplicates().merge(scored.reset_index(), on=keys, how="left")
+    out["scored"] = out["scored"].fillna(0).astype(int)
+    return out.merge(planned.reset_index(), on="scenario", how="left")
+
+
+def _complete_first(board: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard with ``scored`` and ``planned`` columns, complete classifiers first.
+
+    A classifier scored in fewer replicates than planned is ranked after every
+    complete one (its mean is over other cohorts, so not comparable); the order is
+    otherwise kept.
+    """
+    merged = board.merge(counts, on=["scenario", "classifier"], how="left")
+    incomplete = (merged["scored"] < merged["planned"]).astype(int)
+    order = merged.assign(_incomplete=incomplete, _rank=range(len(merged)))
+    order = order.sort_values(["scenario", "_incomplete", "_rank"], kind="mergesort")
+    return order.drop(columns=["_incomplete", "_rank"]).reset_index(drop=True)
+
+
+def _label(row: pd.Series) -> str:
+    """A classifier's name, marked when it was scored in fewer replicates than planned."""
+    name = str(row["classifier"])
+    scored, planned = row.get("scored"), row.get("planned")
+    if scored is None or planned is None or pd.isna(scored) or scored >= planned:
+        return name
+    return f"{name} ({int(scored)} of {int(planned)} replicates)"
 
 
 def _cell(mean: float, mcse: float, fmt: str, scale: float = 1.0) -> str:
@@ -131,7 +178,7 @@ def board_rows(board: pd.DataFrame, scenario: str) -> tuple[list[str], list[list
     header = ["classifier", *(h for _, h, _ in present)]
     rows = [
         [
-            str(r["classifier"]),
+            _label(r),
             *(_cell(r[f"{m}_mean"], r[f"{m}_mcse"], f, SCALES.get(m, 1.0)) for m, _, f in present),
         ]
         for _, r in part.iterrows()
@@ -176,6 +223,21 @@ def failure_lines(failures: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _reference_note(summary: Summary, scenario: str) -> str:
+    """``; the reference ... was scored in k of n replicates only`` when it failed in some."""
+    board = summary.board
+    hit = board[(board["scenario"] == scenario) & (board["classifier"] == summary.reference)]
+    if hit.empty or "scored" not in hit.columns:
+        return ""
+    scored, planned = int(hit["scored"].iloc[0]), int(hit["planned"].iloc[0])
+    if scored >= planned:
+        return ""
+    return (
+        f"; the reference failed in {planned - scored} of {planned} replicates, so only "
+        f"the {scored} where it was scored are paired"
+    )
+
+
 def leaderboard_markdown(summary: Summary, title: str = "Leaderboard") -> str:
     """Return the leaderboard of every scenario, paired differences and failures, as Markdown.
 
@@ -195,18 +257,21 @@ def leaderboard_markdown(summary: Summary, title: str = "Leaderboard") -> str:
     out = [f"# {title}", ""]
     out.append(
         "Mean ± Monte Carlo standard error across replicates; missing values (e.g. AUC in a "
-        f"cohort without flare) are excluded. Sorted by {SORT_METRIC}, best first."
+        f"cohort without flare) are excluded. Sorted by {SORT_METRIC}, best first; a "
+        "classifier scored in fewer replicates than planned is marked and ranked last."
     )
     for scenario in sorted(summary.board["scenario"].unique()):
         header, rows = board_rows(summary.board, scenario)
-        n = summary.summary[summary.summary["scenario"] == scenario]["n"].max()
+        part = summary.summary[summary.summary["scenario"] == scenario]
+        n = (part["n"] + part["n_missing"]).max()
         out += ["", f"## {scenario} ({int(n)} replicates)", "", *_table(header, rows)]
         if summary.differences is not None and len(summary.differences):
             header, rows = difference_rows(summary.differences, scenario)
             if rows:
                 out += [
                     "",
-                    f"Paired differences against {summary.reference} (mean [95% interval]):",
+                    f"Paired differences against {summary.reference} (mean [95% interval]"
+                    f"{_reference_note(summary, scenario)}):",
                     "",
                     *_table(header, rows),
                 ]
