@@ -186,11 +186,14 @@ class UnpicklableTest(FlareClassifier):
 
 
 class HangsTest(FlareClassifier):
-    """Never returns from predict."""
+    """Never returns from predict (touching ``$BONEFLARE_TEST_HANG_MARKER`` first, if set)."""
 
     name = "hangs_test"
 
     def _predict_proba(self, batch):
+        marker = os.environ.get("BONEFLARE_TEST_HANG_MARKER")
+        if marker:
+            Path(marker).touch()
         time.sleep(3600)
 
 
