@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from boneflare.benchmarks.commands.common import (
+    RUNS,
     add_progress_options,
     add_timeout_option,
     non_negative_int,
     positive_int,
 )
 from boneflare.simulator.engine import ENGINES
+from boneflare.simulator.errors import BoneflareError
 
 if TYPE_CHECKING:
     from boneflare.benchmarks.harness import BenchmarkConfig
@@ -101,10 +103,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="reference of paired differences (default recist_naive when run)",
     )
     p.add_argument("--engine", choices=sorted(ENGINES), default="batched", help="engine")
-    p.add_argument("--out", default=None, help="run folder (default: a new boneflare-run-* here)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help=f"run folder (default: a new {RUNS}/benchmark-<date>-<time>; a folder written "
+        "by simulate is refused)",
+    )
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    again.add_argument("--force", action="store_true", help="replace an existing run folder")
+    again.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing run: only the files it lists as written by boneflare",
+    )
+    p.add_argument(
+        "--rerun-changed",
+        action="store_true",
+        help="with --resume: recompute the units of classifiers whose version changed "
+        "since the run started (otherwise such a resume is refused)",
+    )
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="local or dask")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (with dask)")
     p.add_argument(
@@ -120,10 +137,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _new_folder() -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(f"boneflare-run-{stamp}")
+    path = Path(RUNS, f"benchmark-{stamp}")
     k = 2
     while path.exists():
-        path = Path(f"boneflare-run-{stamp}-{k}")
+        path = Path(RUNS, f"benchmark-{stamp}-{k}")
         k += 1
     return path
 
@@ -155,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
     from boneflare.benchmarks.harness.timing import format_breakdown
     from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
 
+    if args.rerun_changed and not args.resume:
+        raise BoneflareError("--rerun-changed is for --resume")
     config = config_from_args(args)
     workers = args.workers or (1 if args.executor == "dask" else _default_workers())
     execution = Execution(args.executor, workers, args.scheduler, args.progress, args.timeout)
@@ -166,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
             execution=execution,
             resume=args.resume,
             force=args.force,
+            rerun_changed=args.rerun_changed,
             on_event=lambda m: print(m, file=sys.stderr),
         )
     except KeyboardInterrupt:

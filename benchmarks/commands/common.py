@@ -6,6 +6,9 @@ import argparse
 
 from boneflare.simulator import Scenario, load_scenario
 
+RUNS = "runs"
+"""Folder (in the working directory) under which commands write by default."""
+
 
 def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--scenario`` and repeatable ``--set KEY=VALUE``."""
