@@ -170,7 +170,7 @@ class RunStore:
         """Delete the files of the run here (listed in its manifest or named as a run's)."""
         self.manifest.remove_listed()
         own = [self.path / f"{name}.parquet" for name in TABLES] + [self.path / PROVENANCE]
-        for unit in self.units_dir.glob("*") if self.units_dir.is_dir() else []:
+        for unit in (p for p in self.units_dir.glob("*") if p.is_dir()):
             own += [unit / name for name in UNIT_FILES]
         own += [*self.models_dir.glob("*.pkl"), *self.models_dir.glob("*.failed.json")]
         self._remove_stale()
