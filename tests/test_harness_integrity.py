@@ -231,3 +231,28 @@ def test_the_timeout_default_is_the_harness_default():
     from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT
 
     assert TIMEOUT_DEFAULT == DEFAULT_TIMEOUT
+
+
+# ----------------------------------------------------------------- size check
+def test_too_large_runs_are_refused_up_front_in_one_line(tmp_path, capsys):
+    from boneflare.benchmarks.cli import main
+
+    assert main(["simulate", "--patients", "50000000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GiB" in err[0] and "--out" in err[0]
+    out = tmp_path / "big"
+    bench = ["benchmark", "--classifiers", "recist_naive", "--patients", "50000000"]
+    assert main([*bench, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GiB" in err[0]
+    assert not out.exists()  # refused before anything was written
+
+
+def test_streaming_to_disk_is_never_refused(tmp_path, monkeypatch, capsys):
+    from boneflare.benchmarks.cli import main
+    from boneflare.simulator import memory
+
+    monkeypatch.setattr(memory, "machine_memory", lambda: 1)  # a machine with one byte
+    assert main(["simulate", "--patients", "20"]) == 2
+    assert main(["simulate", "--patients", "20", "--out", str(tmp_path / "c")]) == 0
+    assert "wrote 20 patients" in capsys.readouterr().out

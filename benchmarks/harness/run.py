@@ -28,6 +28,7 @@ from boneflare.benchmarks.harness.unit import FitOutput, UnitOutput, WorkContext
 from boneflare.benchmarks.harness.versions import BONEFLARE, changed, run_versions
 from boneflare.classifiers.base import FlareClassifier
 from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.memory import check_fits, cohort_bytes
 from boneflare.simulator.progress import progress_bar
 
 
@@ -134,6 +135,7 @@ def run_benchmark(
     execution = execution or Execution()
     execution.check()
     plan = make_plan(config, execution.timeout)
+    _check_memory(plan, execution)
     store = RunStore(out)
     parent = Stopwatch()
     versions = run_versions(plan.classifiers)
@@ -207,6 +209,23 @@ def run_benchmark(
         timings=timings,
         units_run=len(pending),
         units_skipped=skipped,
+    )
+
+
+def _check_memory(plan: Plan, execution: Execution) -> None:
+    """Refuse up front a run whose workers would need more memory than the machine has.
+
+    Each local worker holds one cohort at a time (a test cohort, or the largest
+    training cohort) twice: its tables and the observed batch built from them. On
+    Dask the cohorts live on the cluster's machines, which are not checked here.
+    """
+    if execution.executor != "local":
+        return
+    largest = max([plan.config.patients, *(j.patients for j in plan.jobs)])
+    check_fits(
+        execution.workers * 2 * cohort_bytes(largest),
+        f"this benchmark ({execution.workers} worker(s), cohorts of up to {largest:,} patients)",
+        "use fewer --patients or --workers",
     )
 
 
