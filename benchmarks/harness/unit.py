@@ -122,7 +122,7 @@ def fit_job(
     with watch("build_batch"):
         batch = observed(tables)
         y = labels(tables)
-    del tables  # the labels go to the fit; the rest of the truth stays here
+    del tables  # released before the fit starts: its child gets the batch and labels only
     outcome = guarded(calls.fit_model, prototype, batch, y, job.random_state, timeout=timeout)
     if not outcome.ok:
         return FitOutput(job.key, None, 0.0, outcome.error, watch.seconds)
