@@ -153,6 +153,13 @@ def _results(rows) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["scenario", "classifier", "replicate", "metric", "value"])
 
 
+def _failure(classifier: str, replicate: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"scenario": "s", "classifier": classifier, "replicate": replicate,
+          "unit": f"u{replicate}", "stage": "predict", "message": "RuntimeError: boom"}]
+    )  # fmt: skip
+
+
 def test_a_failed_replicate_counts_as_missing_and_is_marked_and_ranked_last():
     rows = []
     for r in range(3):
@@ -167,7 +174,7 @@ def test_a_failed_replicate_counts_as_missing_and_is_marked_and_ranked_last():
     assert ((summary["n"] + summary["n_missing"]) == 3).all()
     strong = summary[(summary["classifier"] == "strong") & (summary["metric"] == "roc_auc")]
     assert int(strong["n"].iloc[0]) == 2 and int(strong["n_missing"].iloc[0]) == 1
-    text = leaderboard_markdown(summarise_run(results, pd.DataFrame(), "ref"))
+    text = leaderboard_markdown(summarise_run(results, _failure("strong", 2), "ref"))
     board = [line for line in text.splitlines() if line.startswith("| ")]
     names = [line.split("|")[1].strip() for line in board[1:4]]
     assert names == ["ref", "weak", "strong (2 of 3 replicates)"]
@@ -181,7 +188,7 @@ def test_paired_differences_say_when_the_reference_failed():
         if r != 1:
             rows.append(("s", "ref", r, "roc_auc", 0.6))
     results = complete_results(_results(rows), [("s", r) for r in range(4)], ["ref", "other"])
-    text = leaderboard_markdown(summarise_run(results, pd.DataFrame(), "ref"))
+    text = leaderboard_markdown(summarise_run(results, _failure("ref", 1), "ref"))
     assert "the reference failed in 1 of 4 replicates" in text
     assert "only the 3 where it was scored are paired" in text
 
@@ -256,3 +263,13 @@ def test_streaming_to_disk_is_never_refused(tmp_path, monkeypatch, capsys):
     assert main(["simulate", "--patients", "20"]) == 2
     assert main(["simulate", "--patients", "20", "--out", str(tmp_path / "c")]) == 0
     assert "wrote 20 patients" in capsys.readouterr().out
+
+
+def test_an_undefined_metric_is_not_a_failure_but_a_failed_training_is():
+    rows = [("s", "a", r, "roc_auc", v) for r, v in enumerate([0.6, float("nan")])]
+    rows += [("s", "b", r, "roc_auc", float("nan")) for r in range(2)]
+    untrained = _failure("b", -1)
+    text = leaderboard_markdown(summarise_run(_results(rows), untrained, None))
+    assert "| a  " in text or "| a |" in text.replace("  ", " ")
+    assert "a (" not in text  # a NaN AUC (no flare in a cohort) is a missing value only
+    assert "b (0 of 2 replicates)" in text

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from boneflare.benchmarks.aggregate import leaderboard, paired_differences, summarise
@@ -95,7 +96,7 @@ def summarise_run(results: pd.DataFrame, failures: pd.DataFrame, reference: str 
     """
     summary = summarise(results)
     if (summary["metric"] == SORT_METRIC).any():
-        board = _complete_first(leaderboard(summary, SORT_METRIC), coverage(results))
+        board = _complete_first(leaderboard(summary, SORT_METRIC), coverage(results, failures))
     else:
         board = pd.DataFrame(columns=["scenario", "classifier"])
     differences = None
@@ -104,12 +105,12 @@ def summarise_run(results: pd.DataFrame, failures: pd.DataFrame, reference: str 
     return Summary(summary, board, differences, reference, failures)
 
 
-def coverage(results: pd.DataFrame) -> pd.DataFrame:
+def coverage(results: pd.DataFrame, failures: pd.DataFrame | None) -> pd.DataFrame:
     """Replicates in which each classifier was scored, and replicates planned, per scenario.
 
-    A classifier counts as scored in a replicate when any of its metrics has a value
-    there (a failed classifier has NaN rows only: see
-    :func:`boneflare.benchmarks.harness.tables.complete_results`).
+    A replicate is not scored when the failures name the classifier there, or when the
+    classifier's training failed (a failure of replicate -1) and it has no value there.
+    A metric that is merely undefined in a cohort (NaN) does not count as a failure.
 
     Returns
     -------
@@ -120,11 +121,22 @@ def coverage(results: pd.DataFrame) -> pd.DataFrame:
     keys = ["scenario", "classifier"]
     if results.empty:
         return pd.DataFrame(columns=[*keys, "scored", "planned"])
-    valued = results[results["value"].notna()]
-    scored = valued.groupby(keys, sort=False)["replicate"].nunique().rename("scored")
+    cells = results[[*keys, "replicate"]].drop_duplicates().reset_index(drop=True)
+    failed = np.zeros(len(cells), dtype=bool)
+    if failures is not None and len(failures):
+        in_unit = failures.loc[failures["replicate"] >= 0, [*keys, "replicate"]]
+        marks = {(str(s), str(c), int(r)) for s, c, r in in_unit.itertuples(index=False)}
+        failed |= np.array(
+            [(str(s), str(c), int(r)) in marks for s, c, r in cells.itertuples(index=False)],
+            dtype=bool,
+        )
+        untrained = set(failures.loc[failures["replicate"] < 0, "classifier"])
+        valued = results[results["value"].notna()][[*keys, "replicate"]].drop_duplicates()
+        has_value = cells.merge(valued.assign(_v=True), on=[*keys, "replicate"], how="left")
+        failed |= cells["classifier"].isin(untrained).to_numpy() & has_value["_v"].isna().to_numpy()
+    cells = cells.assign(scored=~failed)
+    out = cells.groupby(keys, sort=False)["scored"].sum().astype(int).reset_index()
     planned = results.groupby("scenario", sort=False)["replicate"].nunique().rename("planned")
-    out = results[keys].drop_duplicates().merge(scored.reset_index(), on=keys, how="left")
-    out["scored"] = out["scored"].fillna(0).astype(int)
     return out.merge(planned.reset_index(), on="scenario", how="left")
 
 
