@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from boneflare.benchmarks.harness.sandbox import enter
 from boneflare.classifiers.base import ClassifierError, FlareClassifier, validate_probabilities
 from boneflare.simulator.observed import ACTION_NAMES, ObservedBatch
 
@@ -87,6 +88,27 @@ def decide(model: bytes, batch: ObservedBatch) -> tuple[np.ndarray, np.ndarray, 
     if not np.isin(action, np.arange(len(ACTION_NAMES))).all():
         raise ClassifierError(f"{who} returned an action that is not continue, stop or defer")
     return np.array(p, dtype=np.float64), action.astype(np.int8), seconds
+
+
+def fit_and_decide(
+    prototype: FlareClassifier, batch: ObservedBatch
+) -> tuple[bytes, float, np.ndarray, np.ndarray, float]:
+    """Fit a rule on the batch (no labels) and decide on it, in one guarded call.
+
+    Enters the stages ``fit`` and ``predict`` (see
+    :func:`boneflare.benchmarks.harness.sandbox.enter`), so a failure names its stage.
+
+    Returns
+    -------
+    tuple
+        ``(model, fit_seconds, p_flare, action, predict_seconds)``, the model pickled.
+
+    """
+    enter("fit")
+    model, fit_seconds = fit_model(prototype, batch, None)
+    enter("predict")
+    p, action, predict_seconds = decide(model, batch)
+    return model, fit_seconds, p, action, predict_seconds
 
 
 def closed_loop(

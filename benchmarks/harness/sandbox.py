@@ -16,6 +16,7 @@ what an interruption ends) and, on Linux, is killed with its parent.
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import pickle
@@ -33,6 +34,17 @@ above the slowest built-in fit (a gradient-boosting fit on its 20,000-patient tr
 cohort takes well under a minute), so only a hung call reaches it."""
 
 _PR_SET_PDEATHSIG: Final[int] = 1  # prctl(2): signal delivered when the parent dies
+_CHANNEL: Any = None  # in a guarded child: the pipe to its parent (see enter)
+
+
+def enter(stage: str) -> None:
+    """Announce, from a guarded call, that it enters ``stage`` (a new deadline starts).
+
+    A failure after this point is reported at ``stage``. Outside a guarded child this
+    does nothing.
+    """
+    if _CHANNEL is not None:
+        _CHANNEL.send_bytes(pickle.dumps(("stage", stage)))
 
 
 @dataclass(frozen=True)
@@ -47,12 +59,15 @@ class Outcome:
         One line naming what went wrong (an exception, a timeout, a lost process).
     seconds : float
         Wall-clock seconds the call took in its child.
+    stage : str or None
+        The last stage the call announced with :func:`enter` (where it failed).
 
     """
 
     value: Any = None
     error: str | None = None
     seconds: float = 0.0
+    stage: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -111,26 +126,41 @@ def die_with_parent(parent: int | None = None) -> None:
         The parent's process id; if it is already gone, exit at once.
 
     """
-    if not sys.platform.startswith("linux"):  # pragma: no cover
+    libc = _libc()
+    if libc is None:  # pragma: no cover - not Linux
         return
-    import ctypes
-
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
     if parent is not None and os.getppid() != parent:
         os._exit(1)
 
 
+@functools.cache
+def _libc() -> Any:
+    """The C library (for ``prctl``) on Linux, loaded once; ``None`` elsewhere."""
+    if not sys.platform.startswith("linux"):  # pragma: no cover
+        return None
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:  # pragma: no cover
+        return None
+
+
 def _child(send: Any, fn: Callable[..., Any], args: tuple[Any, ...], parent: int | None) -> None:
-    """Body of the child: run ``fn(*args)``, send ``(value, None, s)`` or ``(None, why, s)``."""
+    """Body of the child: run ``fn(*args)``; send ``("done", value, why, seconds)``."""
+    global _CHANNEL
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent)
+    _CHANNEL = send
     started = time.perf_counter()
     try:
         value = fn(*args)
-        payload = pickle.dumps((value, None, time.perf_counter() - started), protocol=5)
+        payload = pickle.dumps(("done", value, None, time.perf_counter() - started), protocol=5)
     except BaseException as exc:  # anything at all: it is the classifier's failure
-        payload = pickle.dumps((None, describe_error(exc), time.perf_counter() - started))
+        why = describe_error(exc)
+        payload = pickle.dumps(("done", None, why, time.perf_counter() - started))
     try:
         send.send_bytes(payload)
         send.close()
@@ -168,13 +198,15 @@ def guarded(fn: Callable[..., Any], *args: Any, timeout: float = DEFAULT_TIMEOUT
     *args
         Its arguments (the child works on its own copy).
     timeout : float
-        Seconds the call may take; past them the child is killed.
+        Seconds the call may take (counted afresh at each stage it :func:`enter` s);
+        past them the child is killed.
 
     Returns
     -------
     Outcome
         The value, or a one-line reason: the exception raised (whatever its type),
-        ``timed out after N s``, or ``ended its process (exit status N)``.
+        ``timed out after N s``, or ``ended its process (exit status N)``; with the
+        last stage entered.
 
     Raises
     ------
@@ -194,15 +226,22 @@ def guarded(fn: Callable[..., Any], *args: Any, timeout: float = DEFAULT_TIMEOUT
         send.close()
         return Outcome(error=f"cannot start the call in a child process: {describe_error(exc)}")
     send.close()
+    stage = None
     try:
-        if not receive.poll(timeout):
-            return Outcome(error=f"timed out after {timeout:g} s")
-        try:
-            value, error, seconds = pickle.loads(receive.recv_bytes())
-        except (EOFError, OSError):
-            process.join(5)
-            return Outcome(error=f"ended its process (exit status {process.exitcode})")
-        return Outcome(value, error, seconds)
+        while True:
+            if not receive.poll(timeout):
+                return Outcome(error=f"timed out after {timeout:g} s", stage=stage)
+            try:
+                message = pickle.loads(receive.recv_bytes())
+            except (EOFError, OSError):
+                process.join(5)
+                why = f"ended its process (exit status {process.exitcode})"
+                return Outcome(error=why, stage=stage)
+            if message[0] == "stage":
+                stage = message[1]
+                continue
+            _, value, error, seconds = message
+            return Outcome(value, error, seconds, stage)
     finally:
         receive.close()
         if process.is_alive():

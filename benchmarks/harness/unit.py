@@ -160,28 +160,40 @@ class _Scorer:
         )
 
     def _call(self, stage: str, entry: ClassifierEntry, fn: Any, *args: Any) -> Any:
-        """A guarded call of ``fn(*args)``: its value, or ``None`` with the failure recorded."""
+        """A guarded call of ``fn(*args)``: its value, or ``None`` with the failure recorded.
+
+        The failure is recorded at the last stage the call entered, else at ``stage``.
+        """
         outcome = guarded(fn, *args, timeout=self.context.timeout)
         if not outcome.ok:
-            self.fail(entry.label, stage, outcome.error or "")
+            self.fail(entry.label, outcome.stage or stage, outcome.error or "")
             return None
         return outcome.value
 
-    def model(self, entry: ClassifierEntry, batch: ObservedBatch) -> tuple[bytes, float] | None:
-        """The pickled fitted model and its fit seconds: the run's fit, or a rule fitted here.
+    def decide(self, entry: ClassifierEntry, batch: ObservedBatch) -> tuple[Any, ...] | None:
+        """Fit (a rule, here) and decide on the batch, in one guarded call.
 
-        ``None`` when a rule's fit failed here (recorded) or a learned classifier's fit
-        failed in training (recorded once, at the training stage).
+        Returns
+        -------
+        tuple or None
+            ``(model, fit_seconds, p_flare, action, predict_seconds)`` with the model
+            pickled; ``None`` when the call failed (recorded) or a learned
+            classifier's training failed (recorded once, at the training stage).
+
         """
-        if entry.learned:
-            key = self.context.plan.models.get((self.unit.scenario, entry.label))
-            if key not in self.context.models:
-                return None
-            return self.context.models[key], self.context.fit_seconds[key]
-        fitted = self._call("fit", entry, calls.fit_model, entry.prototype, batch, None)
-        if fitted is not None:
-            self.watch.add("fit", fitted[1])
-        return fitted
+        if not entry.learned:
+            decided = self._call("fit", entry, calls.fit_and_decide, entry.prototype, batch)
+            if decided is not None:
+                self.watch.add("fit", decided[1])
+            return decided
+        key = self.context.plan.models.get((self.unit.scenario, entry.label))
+        if key not in self.context.models:
+            return None
+        model = self.context.models[key]
+        decided = self._call("predict", entry, calls.decide, model, batch)
+        if decided is None:
+            return None
+        return (model, self.context.fit_seconds[key], *decided)
 
     def consequences(self, entry: ClassifierEntry, model: bytes, action: np.ndarray) -> Any:
         """Consequences of the calls: inferred (open loop) or simulated (closed loop).
@@ -211,14 +223,10 @@ class _Scorer:
         if entry.error is not None:
             self.fail(entry.label, "init", entry.error)
             return
-        fitted = self.model(entry, batch)
-        if fitted is None:
-            return
-        model, fit_seconds = fitted
-        decided = self._call("predict", entry, calls.decide, model, batch)
+        decided = self.decide(entry, batch)
         if decided is None:
             return
-        p, action, predict_seconds = decided
+        model, fit_seconds, p, action, predict_seconds = decided
         self.watch.add("predict", predict_seconds)
         consequences = self.consequences(entry, model, action)
         if consequences is None:
