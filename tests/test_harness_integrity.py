@@ -273,3 +273,12 @@ def test_an_undefined_metric_is_not_a_failure_but_a_failed_training_is():
     assert "| a  " in text or "| a |" in text.replace("  ", " ")
     assert "a (" not in text  # a NaN AUC (no flare in a cohort) is a missing value only
     assert "b (0 of 2 replicates)" in text
+
+
+def test_calibrate_check_writes_only_when_asked(tmp_path, monkeypatch, capsys):
+    from boneflare.benchmarks.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    main(["calibrate", "check", "--patients", "2000"])
+    assert "wrote" not in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
