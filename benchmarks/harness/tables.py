@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from boneflare.simulator.observed import ACTION_NAMES
+from boneflare.simulator.observed import ACTION_NAMES, TASKS
 
 TABLES = ("results", "predictions", "failures")
 """Table names, also their file names (``<name>.parquet``)."""
@@ -22,6 +22,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "results": pa.schema(
         [
             ("scenario", pa.string()),
+            ("task", pa.string()),
             ("classifier", pa.string()),
             ("replicate", pa.int32()),
             ("metric", pa.string()),
@@ -31,6 +32,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "predictions": pa.schema(
         [
             ("scenario", pa.string()),
+            ("task", pa.string()),
             ("classifier", pa.string()),
             ("replicate", pa.int32()),
             ("episode_id", pa.int64()),
@@ -55,16 +57,19 @@ SCHEMAS: dict[str, pa.Schema] = {
 """Column types of the three long tables, as stored."""
 
 
-def results_table(scenario: str, replicate: int, rows: list[tuple[str, str, float]]) -> pa.Table:
-    """Long results of one unit from ``(classifier, metric, value)`` rows."""
+def results_table(
+    scenario: str, replicate: int, rows: list[tuple[str, str, str, float]]
+) -> pa.Table:
+    """Long results of one unit from ``(task, classifier, metric, value)`` rows."""
     n = len(rows)
     return pa.table(
         {
             "scenario": pa.repeat(pa.scalar(scenario, pa.string()), n),
-            "classifier": pa.array([r[0] for r in rows], pa.string()),
+            "task": pa.array([r[0] for r in rows], pa.string()),
+            "classifier": pa.array([r[1] for r in rows], pa.string()),
             "replicate": pa.array(np.full(n, replicate, dtype=np.int32)),
-            "metric": pa.array([r[1] for r in rows], pa.string()),
-            "value": pa.array([r[2] for r in rows], pa.float64()),
+            "metric": pa.array([r[2] for r in rows], pa.string()),
+            "value": pa.array([r[3] for r in rows], pa.float64()),
         },
         schema=SCHEMAS["results"],
     )
@@ -77,6 +82,7 @@ def failures_table(rows: list[dict[str, Any]]) -> pa.Table:
 
 def predictions_table(
     scenario: str,
+    task: str,
     replicate: int,
     classifiers: list[str],
     episodes: dict[str, np.ndarray],
@@ -90,6 +96,8 @@ def predictions_table(
     ----------
     scenario : str
         The unit's scenario label.
+    task : str
+        The scored task these episodes belong to (one of ``TASKS``).
     replicate : int
         The unit's replicate.
     classifiers : list of str
@@ -102,10 +110,13 @@ def predictions_table(
         Concatenated per classifier.
 
     """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}: known are {', '.join(TASKS)}")
     k, n = len(classifiers), len(y)
     return pa.table(
         {
             "scenario": pa.repeat(pa.scalar(scenario, pa.string()), k * n),
+            "task": pa.repeat(pa.scalar(task, pa.string()), k * n),
             "classifier": pa.DictionaryArray.from_arrays(
                 pa.array(np.repeat(np.arange(k, dtype=np.int32), n)),
                 pa.array(classifiers, pa.string()),
@@ -145,25 +156,26 @@ def complete_results(
     Returns
     -------
     DataFrame
-        ``results`` with the missing rows added, ordered by unit, classifier (plan
-        order) and metric (in the order the scenario's metrics first appear).
+        ``results`` with the missing rows added, ordered by unit, task, classifier (plan
+        order) and metric (in the order a scenario's metrics first appear in a task).
 
     """
     columns = list(SCHEMAS["results"].names)
-    metrics = {
-        scenario: list(dict.fromkeys(part["metric"]))
-        for scenario, part in results.groupby("scenario", sort=False)
-    }
+    keys = columns[:-1]
+    scopes: dict[str, dict[str, list[str]]] = {}  # scenario -> task -> metrics
+    for (scenario, task), part in results.groupby(["scenario", "task"], sort=False):
+        scopes.setdefault(scenario, {})[task] = list(dict.fromkeys(part["metric"]))
     expected = pd.DataFrame(
         [
-            (scenario, classifier, replicate, metric)
+            (scenario, task, classifier, replicate, metric)
             for scenario, replicate in units
+            for task, metrics in scopes.get(scenario, {}).items()
             for classifier in classifiers
-            for metric in metrics.get(scenario, [])
+            for metric in metrics
         ],
-        columns=columns[:-1],
+        columns=keys,
     ).astype({"replicate": results["replicate"].dtype})
     if len(expected) == 0:
         return results.loc[:, columns]
-    complete = expected.merge(results, on=columns[:-1], how="left", validate="one_to_one")
+    complete = expected.merge(results, on=keys, how="left", validate="one_to_one")
     return complete.loc[:, columns]
