@@ -268,7 +268,7 @@ def test_broken_classifiers_are_recorded_as_failed_while_the_others_complete(tmp
     assert set(scored["classifier"]) == {"early_test"}
     # a failed classifier has a NaN row per metric and replicate: n + n_missing == planned
     assert set(result.results["classifier"]) == {"early_test", *(c.name for c in broken)}
-    assert (result.results.groupby(["classifier", "metric"]).size() == 2).all()
+    assert (result.results.groupby(["task", "classifier", "metric"]).size() == 2).all()
     failures = result.failures
     assert set(failures["classifier"]) == {c.name for c in broken}
     by_name = failures.groupby("classifier")
