@@ -467,6 +467,8 @@ def deferral_tradeoff(summary: pd.DataFrame) -> pd.DataFrame:
     deferring = summary["metric"].isin(
         [policy_metric(m, p) for m in TRADEOFF_METRICS for p in DEFERRAL_POLICIES[1:]]
     )
+    if "n" in summary.columns:  # a classifier never scored (its rows all NaN) has none
+        deferring &= summary["n"] > 0
     keys = summary.loc[deferring, [*scope, "classifier"]].drop_duplicates()
     rows = []
     for policy in DEFERRAL_POLICIES:

@@ -1,14 +1,21 @@
 """The ``boneflare`` command: a thin layer over the Python API.
 
-Every user mistake (bad scenario, option, file) ends with one line on standard error
-and exit status 2; no traceback.
+Exit status: 0 when everything ran and passed; 1 when a run finished but recorded
+failures (a classifier failed, a check or target failed), its results kept; 2 on a
+user mistake (bad scenario, option, file), with one line on standard error and no
+traceback; 3 on an internal error of boneflare, with one line naming a log file that
+holds the traceback; 130 when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 
 from boneflare.benchmarks.commands import benchmark as benchmark_cmd
 from boneflare.benchmarks.commands import calibrate as calibrate_cmd
@@ -20,6 +27,11 @@ from boneflare.simulator import __version__
 from boneflare.simulator.errors import BoneflareError
 
 EXIT_USAGE = 2
+"""Exit status of a user mistake (one line on standard error)."""
+EXIT_INTERNAL = 3
+"""Exit status of an internal error (one line naming the log file with the traceback)."""
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT, as shells report it)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,7 +77,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         print("boneflare: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug of boneflare: one line here, the traceback in a log
+        log = _write_log(exc)
+        print(
+            f"boneflare: internal error ({type(exc).__name__}); the traceback is in {log}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _write_log(exc: BaseException) -> Path:
+    """Write the traceback of ``exc`` to a new log file in the temporary folder; return it."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    handle, name = tempfile.mkstemp(prefix=f"boneflare-error-{stamp}-", suffix=".log")
+    with open(handle, "w", encoding="utf-8") as log:
+        log.write(f"boneflare {__version__}: {' '.join(sys.argv)}\n")
+        log.write("".join(traceback.format_exception(exc)))
+    return Path(name)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from boneflare.benchmarks.harness.entries import ClassifierSpec
     from boneflare.benchmarks.harness.plan import ScenarioSpec
+
+RUNS: Final[str] = "runs"
+"""Folder (in the working directory) under which commands write by default."""
 
 QUICK = {"replicates": 5, "patients": 500, "max_training_patients": 5000}
 """Sizes of ``quick``: a small default benchmark that finishes in well under a minute."""
@@ -47,12 +50,12 @@ def default_workers() -> int:
 
 
 def new_run_folder() -> Path:
-    """A run folder that does not exist yet: ``boneflare-run-<date>-<time>[-k]`` here."""
+    """A run folder that does not exist yet: ``runs/benchmark-<date>-<time>[-k]`` here."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(f"boneflare-run-{stamp}")
+    path = Path(RUNS, f"benchmark-{stamp}")
     k = 2
     while path.exists():
-        path = Path(f"boneflare-run-{stamp}-{k}")
+        path = Path(RUNS, f"benchmark-{stamp}-{k}")
         k += 1
     return path
 
@@ -226,7 +229,7 @@ def run_benchmark(
     seed, overrides, grid, train_scenario, closed_loop, reference, engine
         As the options of the same names (:class:`~boneflare.benchmarks.harness.BenchmarkConfig`).
     out : str or Path, optional
-        The run folder (default: a new ``boneflare-run-*`` in the working directory).
+        The run folder (default: a new ``runs/benchmark-*`` in the working directory).
     executor, workers, scheduler, progress
         Where to run (default: local processes, one per CPU; no progress bars).
     resume, force, on_event

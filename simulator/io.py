@@ -2,7 +2,8 @@
 
 Tables are written chunk by chunk, so a cohort larger than memory streams to disk.
 A folder is never overwritten silently: an existing one is refused unless ``force``,
-and then only the files this module writes are replaced.
+and then only the files this module writes are replaced; a benchmark run folder is
+always refused.
 """
 
 from __future__ import annotations
@@ -25,6 +26,29 @@ from boneflare.simulator.tables import CohortTables
 __all__ = ["FORMATS", "PROVENANCE", "TableWriter", "prepare_folder", "read_cohort", "write_cohort"]
 
 PROVENANCE = "provenance.json"
+COHORT_KIND = "boneflare-cohort"
+"""``kind`` in the provenance of a folder of cohort tables."""
+BENCHMARK_KIND = "boneflare-benchmark"
+"""``kind`` in the provenance of a benchmark run folder."""
+
+
+def folder_kind(folder: str | Path) -> str | None:
+    """What boneflare wrote in ``folder``: ``"cohort"``, ``"benchmark"`` or ``None``.
+
+    Read from the ``kind`` of its ``provenance.json`` (a cohort written before kinds
+    were recorded is known by its ``tables`` entry).
+    """
+    try:
+        info = json.loads((Path(folder) / PROVENANCE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict):
+        return None
+    if info.get("kind") == BENCHMARK_KIND:
+        return "benchmark"
+    if info.get("kind") == COHORT_KIND or "tables" in info:
+        return "cohort"
+    return None
 
 
 def _files(out: Path, fmt: str) -> list[Path]:
@@ -47,6 +71,10 @@ def prepare_folder(out: str | Path, fmt: str = "parquet", force: bool = False) -
     if out.exists():
         if not out.is_dir():
             raise BoneflareError(f"output {out} exists and is not a folder")
+        if folder_kind(out) == "benchmark":
+            raise BoneflareError(
+                f"{out} holds a benchmark run (boneflare benchmark); choose another --out"
+            )
         if not force and any(out.iterdir()):
             raise BoneflareError(f"output folder {out} already exists; use --force to replace it")
         for path in _files(out, "parquet") + _files(out, "csv"):
@@ -114,7 +142,7 @@ def write_cohort(
     with TableWriter(folder, fmt) as writer:
         for tables in chunks:
             writer.write(tables)
-    sidecar = dict(provenance)
+    sidecar = {"kind": COHORT_KIND, **provenance}
     sidecar["tables"] = {
         name: {"file": f"{name}.{fmt}", "rows": n} for name, n in writer.rows.items()
     }

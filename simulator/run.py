@@ -22,6 +22,7 @@ from boneflare.simulator.engine import ENGINES, DecisionPolicy, FollowUp
 from boneflare.simulator.engine.history import observed_batch
 from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.latent import make_latent
+from boneflare.simulator.memory import check_fits, cohort_bytes
 from boneflare.simulator.observation import Patients
 from boneflare.simulator.progress import progress_bar
 from boneflare.simulator.scenarios.loader import load_scenario
@@ -278,6 +279,13 @@ def simulate(
     workers, chunk_size, executor, progress
         As in :func:`iter_chunks` (speed and memory, never the tables).
 
+    Raises
+    ------
+    BoneflareError
+        On bad input, or when the cohort's estimated memory
+        (:func:`boneflare.simulator.memory.cohort_bytes`) exceeds the machine's; stream
+        a large cohort to disk with :func:`iter_chunks` instead.
+
     Examples
     --------
     >>> from boneflare.simulator import load_scenario, simulate
@@ -288,6 +296,12 @@ def simulate(
     1000
 
     """
+    if isinstance(n_patients, int) and not isinstance(n_patients, bool):
+        check_fits(
+            cohort_bytes(n_patients),
+            f"a cohort of {n_patients:,} patients in memory",
+            "write it to disk instead (boneflare simulate --out)",
+        )
     spec = RunSpec(as_scenario(scenario), seed, engine, policy, closed_loop)
     parts = list(
         iter_chunks(

@@ -264,8 +264,11 @@ def test_broken_classifiers_are_recorded_as_failed_while_the_others_complete(tmp
     broken = [RaisesTest, NanTest, ShapeTest, BadActionTest, FitFailsTest]
     config = BenchmarkConfig(classifiers=[EarlyTest, *broken], replicates=2, patients=200, seed=3)
     result = run_benchmark(config, tmp_path / "run", execution=Execution(workers=2))
-    assert set(result.results["classifier"]) == {"early_test"}
-    assert result.results.groupby("replicate").size().nunique() == 1
+    scored = result.results.dropna(subset=["value"])
+    assert set(scored["classifier"]) == {"early_test"}
+    # a failed classifier has a NaN row per metric and replicate: n + n_missing == planned
+    assert set(result.results["classifier"]) == {"early_test", *(c.name for c in broken)}
+    assert (result.results.groupby(["task", "classifier", "metric"]).size() == 2).all()
     failures = result.failures
     assert set(failures["classifier"]) == {c.name for c in broken}
     by_name = failures.groupby("classifier")

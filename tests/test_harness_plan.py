@@ -121,11 +121,14 @@ def test_training_seeds_never_serve_as_test_cohorts(seed):
     assert test_seeds.isdisjoint({j.seed for j in plan.jobs})
 
 
-def test_train_scenario_shares_one_model_unless_the_classifier_trains_on_the_test_scenario():
-    class OracleTest(LearnedTest):
-        name = "oracle_test"
-        trains_on_test_scenario = True
+class OracleTest(LearnedTest):
+    """A learned classifier that trains on each test scenario (as the Bayes oracle)."""
 
+    name = "oracle_test"
+    trains_on_test_scenario = True
+
+
+def test_train_scenario_shares_one_model_unless_the_classifier_trains_on_the_test_scenario():
     config = BenchmarkConfig(
         classifiers=[LearnedTest, OracleTest],
         grid=["ct.interval_days=42,56"],

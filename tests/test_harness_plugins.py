@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -138,21 +139,115 @@ class FitFailsTest(FlareClassifier):
         return np.full(len(batch), 0.5)
 
 
+class ExitTest(FlareClassifier):
+    """Ends its caller with ``sys.exit(0)`` in predict."""
+
+    name = "exit_test"
+
+    def _predict_proba(self, batch):
+        sys.exit(0)
+
+
+class InterruptTest(FlareClassifier):
+    """Raises ``KeyboardInterrupt`` in fit."""
+
+    name = "interrupt_test"
+
+    def _fit(self, batch, y):
+        raise KeyboardInterrupt
+
+    def _predict_proba(self, batch):  # pragma: no cover - never reached
+        return np.full(len(batch), 0.5)
+
+
+class MutatesTest(FlareClassifier):
+    """Writes into the batch it is given: every episode moved to day 0, every lab zeroed."""
+
+    name = "mutates_test"
+
+    def _predict_proba(self, batch):
+        batch.episodes.loc[:, "day"] = 0
+        batch.labs.loc[:, "value"] = 0.0
+        return np.full(len(batch), 0.5)
+
+
+class UnpicklableTest(FlareClassifier):
+    """A learned classifier whose fitted model holds a lambda (cannot be pickled)."""
+
+    name = "unpicklable_test"
+    learned = True
+    training_patients = 200
+
+    def _fit(self, batch, y):
+        self.rule_ = lambda days: days <= EARLY_DAYS
+
+    def _predict_proba(self, batch):  # pragma: no cover - never reached
+        return np.where(self.rule_(_days(batch)), 0.9, 0.1)
+
+
+class HangsTest(FlareClassifier):
+    """Never returns from predict (touching ``$BONEFLARE_TEST_HANG_MARKER`` first, if set)."""
+
+    name = "hangs_test"
+
+    def _predict_proba(self, batch):
+        marker = os.environ.get("BONEFLARE_TEST_HANG_MARKER")
+        if marker:
+            Path(marker).touch()
+        time.sleep(3600)
+
+
+class EndsProcessTest(FlareClassifier):
+    """Ends its own process in predict (``os._exit``)."""
+
+    name = "ends_process_test"
+
+    def _predict_proba(self, batch):
+        os._exit(3)
+
+
+class InitFailsTest(FlareClassifier):
+    """Cannot be built: its ``__init__`` raises."""
+
+    name = "init_fails_test"
+
+    def __init__(self):
+        raise RuntimeError("cannot build")
+
+    def _predict_proba(self, batch):  # pragma: no cover - never reached
+        return np.full(len(batch), 0.5)
+
+
 HONEST = (NaiveTest, EarlyTest, DeferTest, LearnedTest)
 BROKEN = (RaisesTest, NanTest, ShapeTest, BadActionTest, FitFailsTest)
 ALL = HONEST + BROKEN
+HOSTILE = (
+    ExitTest,
+    InterruptTest,
+    MutatesTest,
+    UnpicklableTest,
+    HangsTest,
+    EndsProcessTest,
+    InitFailsTest,
+)
+"""Classifiers that try to take the run down with them (each must end as a failure)."""
 
 
-def plugin_env(folder: Path, classes=ALL) -> dict[str, str]:
+def plugin_env(folder: Path, classes=ALL, version: str = "0.1") -> dict[str, str]:
     """Register ``classes`` as a real plugin distribution in ``folder``; return a child env.
 
-    The distribution ``boneflare-test-plugins`` declares one entry point per class in
-    the group ``boneflare.classifiers``, pointing at this module (on ``PYTHONPATH``).
+    The distribution ``boneflare-test-plugins`` (of ``version``) declares one entry point
+    per class in the group ``boneflare.classifiers``, pointing at this module (on
+    ``PYTHONPATH``). Calling it again on the same folder replaces the distribution.
     """
-    dist = folder / "boneflare_test_plugins-0.1.dist-info"
+    for old in folder.glob("boneflare_test_plugins-*.dist-info"):
+        for file in old.iterdir():
+            file.unlink()
+        old.rmdir()
+    dist = folder / f"boneflare_test_plugins-{version}.dist-info"
     dist.mkdir(parents=True, exist_ok=True)
     (dist / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: boneflare-test-plugins\nVersion: 0.1\n"
+        f"Metadata-Version: 2.1\nName: boneflare-test-plugins\nVersion: {version}\n"
     )
     lines = [f"[{GROUP}]"] + [f"{c.name} = {__name__}:{c.__name__}" for c in classes]
     (dist / "entry_points.txt").write_text("\n".join(lines) + "\n")

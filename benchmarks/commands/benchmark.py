@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 from boneflare.benchmarks.commands.common import (
     add_progress_options,
+    add_timeout_option,
     non_negative_int,
     positive_int,
 )
-from boneflare.benchmarks.runs import DEFAULTS, QUICK, default_workers, new_run_folder
+from boneflare.benchmarks.runs import DEFAULTS, QUICK, RUNS, default_workers, new_run_folder
 from boneflare.simulator.choices import ENGINE_NAMES
+from boneflare.simulator.errors import BoneflareError
 
 if TYPE_CHECKING:
     from boneflare.benchmarks.harness import BenchmarkConfig
@@ -95,10 +97,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="reference of paired differences (default recist_naive when run)",
     )
     p.add_argument("--engine", choices=ENGINE_NAMES, default="batched", help="engine")
-    p.add_argument("--out", default=None, help="run folder (default: a new boneflare-run-* here)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help=f"run folder (default: a new {RUNS}/benchmark-<date>-<time>; a folder written "
+        "by simulate is refused)",
+    )
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    again.add_argument("--force", action="store_true", help="replace an existing run folder")
+    again.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing run: only the files it lists as written by boneflare",
+    )
+    p.add_argument(
+        "--rerun-changed",
+        action="store_true",
+        help="with --resume: recompute the units of classifiers whose version changed "
+        "since the run started (otherwise such a resume is refused)",
+    )
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="local or dask")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (with dask)")
     p.add_argument(
@@ -107,6 +124,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="local worker processes (default: the CPUs available)",
     )
+    add_timeout_option(p)
     add_progress_options(p)
     p.set_defaults(run=run, progress=None)
 
@@ -138,9 +156,11 @@ def run(args: argparse.Namespace) -> int:
     from boneflare.benchmarks.harness.timing import format_breakdown
     from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
 
+    if args.rerun_changed and not args.resume:
+        raise BoneflareError("--rerun-changed is for --resume")
     config = config_from_args(args)
     workers = args.workers or (1 if args.executor == "dask" else default_workers())
-    execution = Execution(args.executor, workers, args.scheduler, args.progress)
+    execution = Execution(args.executor, workers, args.scheduler, args.progress, args.timeout)
     out = Path(args.out) if args.out else new_run_folder()
     try:
         result = run_benchmark(
@@ -149,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
             execution=execution,
             resume=args.resume,
             force=args.force,
+            rerun_changed=args.rerun_changed,
             on_event=lambda m: print(m, file=sys.stderr),
         )
     except KeyboardInterrupt:

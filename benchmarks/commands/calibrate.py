@@ -13,6 +13,7 @@ from boneflare.benchmarks.commands.common import (
     positive_int,
     scenario_from_args,
 )
+from boneflare.benchmarks.runs import RUNS
 from boneflare.simulator import __version__, load_scenario
 from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.scenarios import dumps_toml, scenario_hash
@@ -35,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=0.0,
         help="widen each tolerance by this many Monte Carlo standard errors",
     )
-    c.add_argument("--out", default="calibration", help="folder for the CSV and Markdown")
+    c.add_argument(
+        "--out", default=None, help="folder to write the CSV and Markdown to (default: none)"
+    )
     c.set_defaults(run=run_check)
 
     f = inner.add_parser("fit", help="estimate the free parameters against the targets")
@@ -62,7 +65,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replicates", type=positive_int, default=1000)
     p.add_argument("--seed", type=non_negative_int, default=1)
     p.add_argument("--workers", type=positive_int, default=1)
-    p.add_argument("--out", default="calibration", help="folder for the CSV and Markdown")
+    p.add_argument(
+        "--out",
+        default=f"{RUNS}/calibration",
+        help=f"folder for the CSV and Markdown (default {RUNS}/calibration)",
+    )
     p.set_defaults(run=run_ppc)
 
     r = inner.add_parser("report", help="write the calibration report (Markdown + PNG)")
@@ -71,7 +78,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--replicates", type=positive_int, default=1000)
     r.add_argument("--seed", type=non_negative_int, default=1)
     r.add_argument("--workers", type=positive_int, default=1)
-    r.add_argument("--out", default="calibration", help="report folder")
+    r.add_argument(
+        "--out", default=f"{RUNS}/calibration", help=f"report folder (default {RUNS}/calibration)"
+    )
     r.set_defaults(run=run_report)
 
 
@@ -83,8 +92,9 @@ def run_check(args: argparse.Namespace) -> int:
     result = check_mod.run_check(scenario, args.patients, args.seed, args.mc_z, args.workers)
     title = f"Calibration check: {scenario.name}, {args.patients:,} patients, seed {args.seed}"
     print(check_mod.to_markdown(result, title), end="")
-    for path in check_mod.write_check(result, args.out, title):
-        print(f"wrote {path}")
+    if args.out is not None:
+        for path in check_mod.write_check(result, args.out, title):
+            print(f"wrote {path}")
     return 0 if result["pass"].all() else 1
 
 

@@ -3,8 +3,10 @@
 ``list`` prints every classifier found in the entry-point group ``boneflare.classifiers``
 (the built-ins and any installed plugin) with its one-line description. ``check`` runs
 the conformance suite (:mod:`boneflare.benchmarks.conformance`) over the named classifiers, or all
-of them: exit status 0 when every check passes, 1 when one fails (the classifier and
-the check are named), 2 on an unknown name or a plugin that fails to load.
+of them, each check in a guarded child process: exit status 0 when every check passes,
+1 when one fails (the classifier and the check are named; a classifier that cannot be
+built, exits, hangs past ``--timeout`` or ends its process fails too), 2 on an unknown
+name or a plugin that fails to load.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from boneflare.benchmarks.commands.common import add_timeout_option
+
 if TYPE_CHECKING:  # scikit-learn (under every classifier) only when a command runs
+    from boneflare.benchmarks.conformance import CheckResult
+    from boneflare.benchmarks.harness.entries import ClassifierEntry
     from boneflare.classifiers.base import FlareClassifier
 
 EXIT_CHECK_FAILED = 1
@@ -38,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument(
         "--verbose", "-v", action="store_true", help="print every check, not only failures"
     )
+    add_timeout_option(check)
     check.set_defaults(run=run_check)
 
 
@@ -75,40 +83,75 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _instances(specs: list[str]) -> list[tuple[str, str | None, FlareClassifier]]:
-    """Load and instantiate every classifier first: user errors before any work.
+def _entries(specs: list[str], timeout: float) -> list[tuple[ClassifierEntry, str | None]]:
+    """Load and build every classifier first: user errors before any work.
 
     Each spec is a registered name or ``package.module:Class``, with optional
     ``[param=value,...]`` (as ``benchmark --classifiers``); none: every registered one.
-    Returns (label, registered name or None for ``module:Class``, instance) triples.
+    Each instance is built in a guarded child (an entry whose ``__init__`` failed keeps
+    the error). Returns (entry, registered name or None for ``module:Class``) pairs.
     """
     from boneflare.benchmarks.harness.entries import ALL, registered, resolve_classifiers
     from boneflare.benchmarks.harness.specs import parse_spec
 
     expanded = [s for spec in specs or [ALL] for s in (registered() if spec == ALL else [spec])]
-    entries = resolve_classifiers(expanded)
+    entries = resolve_classifiers(expanded, timeout)
     out = []
     for entry, spec in zip(entries, expanded, strict=True):
         target = parse_spec(spec).target
-        out.append((entry.label, None if ":" in target else target, entry.prototype))
+        out.append((entry, None if ":" in target else target))
     return out
 
 
-def run_check(args: argparse.Namespace) -> int:
-    """Run the conformance suite; print failures (every check with ``--verbose``)."""
-    from boneflare.benchmarks.conformance import all_checks, check_classifier, sample_data
+def _check_one(
+    check: Callable[..., None], prototype: FlareClassifier, name: str | None
+) -> CheckResult:
+    """Run one check on a fresh clone of the classifier (in a guarded child)."""
+    from sklearn.base import clone
 
-    instances = _instances(list(args.names))
+    from boneflare.benchmarks.conformance import run_check
+
+    return run_check(check, clone(prototype), name)
+
+
+def _results(entry: ClassifierEntry, name: str | None, timeout: float) -> list[CheckResult]:
+    """Every check of one classifier, each in a guarded child; failures of any kind kept."""
+    from boneflare.benchmarks.conformance import CheckResult, all_checks
+    from boneflare.benchmarks.harness.sandbox import guarded
+
+    if entry.error:
+        return [CheckResult(entry.label, "build", False, f"cannot be built: {entry.error}")]
+    results = []
+    for check in all_checks():
+        outcome = guarded(_check_one, check, entry.prototype, name, timeout=timeout)
+        if outcome.ok:
+            results.append(outcome.value)
+        else:
+            results.append(CheckResult(entry.label, check.__name__, False, outcome.error or ""))
+    return results
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Run the conformance suite; print failures (every check with ``--verbose``).
+
+    Every check runs in a guarded child process with the ``--timeout`` deadline, so a
+    classifier that exits, hangs or dies fails its checks and the others are still
+    checked.
+    """
+    from boneflare.benchmarks.conformance import all_checks, sample_data
+
+    entries = _entries(list(args.names), args.timeout)
     sample_data()  # simulate the sample once, before the clock starts per classifier
     n_checks = len(all_checks())
     failures = 0
-    for label, registered, estimator in instances:
+    for entry, registered in entries:
         started = time.perf_counter()
-        results = check_classifier(estimator, registered, raise_errors=False)
+        results = _results(entry, registered, args.timeout)
         seconds = time.perf_counter() - started
         failed = [r for r in results if not r.passed]
         status = "ok" if not failed else "FAILED"
-        print(f"{label}: {status} ({n_checks - len(failed)}/{n_checks} checks, {seconds:.1f} s)")
+        passed = sum(r.passed for r in results)
+        print(f"{entry.label}: {status} ({passed}/{n_checks} checks, {seconds:.1f} s)")
         for r in results:
             if not r.passed:
                 print(f"  FAILED {r.check}: {r.message}")

@@ -64,3 +64,31 @@ def add_progress_options(parser: argparse.ArgumentParser) -> None:
         const=False,
         help="never show progress bars",
     )
+
+
+TIMEOUT_DEFAULT = 1800.0
+"""Default of ``--timeout`` (as :data:`boneflare.benchmarks.harness.sandbox.DEFAULT_TIMEOUT`;
+the harness is imported only when a command runs)."""
+
+
+def add_timeout_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--timeout SECONDS``: the deadline of one classifier call."""
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=TIMEOUT_DEFAULT,
+        metavar="SECONDS",
+        help="deadline of one classifier call (building, fit, predict); a call past it "
+        f"is ended and recorded as timed out (default {TIMEOUT_DEFAULT:g})",
+    )
+
+
+def positive_seconds(text: str) -> float:
+    """Argparse type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value

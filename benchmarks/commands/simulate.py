@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     """Simulate as the options say; print a summary (in memory) or write the tables."""
     from boneflare.simulator.engine.policy import BUILTIN_POLICIES
     from boneflare.simulator.io import prepare_folder, write_cohort
+    from boneflare.simulator.memory import check_fits, cohort_bytes
     from boneflare.simulator.run import RunSpec, iter_chunks, simulate_patient
     from boneflare.simulator.summary import cohort_summary, format_summary
     from boneflare.simulator.tables import CohortTables
@@ -74,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
     spec = RunSpec(scenario, args.seed, args.engine, policy, args.closed_loop)
     if args.out is not None:
         prepare_folder(args.out, args.format, args.force)  # fail before any work
+    elif args.patient_id is None:
+        check_fits(
+            cohort_bytes(args.patients),
+            f"a cohort of {args.patients:,} patients in memory",
+            "write it to disk instead with --out (streamed, any size)",
+        )
     started = time.perf_counter()
     if args.patient_id is not None:
         chunks = [simulate_patient(spec, args.patient_id)]

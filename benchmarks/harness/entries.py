@@ -5,6 +5,12 @@ a clone of it, so nothing fitted ever leaks from one cohort to another. The labe
 the name of the classifier everywhere (results, leaderboard, report): the registered
 name or ``module:Class`` of a text spec, or the class's ``name`` of an instance,
 followed by its parameters when it has any, e.g. ``timing_window[window_days=60]``.
+
+The prototype is built in a guarded child process
+(:mod:`boneflare.benchmarks.harness.sandbox`): a classifier whose ``__init__`` fails
+becomes an entry with an ``error``, recorded as a failure in every unit, and the run
+goes on. A spec's parameters are still checked up front: an unknown parameter or a
+value its class refuses is bad input, not a failure of the classifier.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 
 from sklearn.base import clone
 
+from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, guarded
 from boneflare.benchmarks.harness.specs import (
     class_of,
     instantiate,
@@ -27,7 +34,7 @@ from boneflare.benchmarks.harness.specs import (
 )
 from boneflare.classifiers.base import FlareClassifier
 from boneflare.classifiers.registry import names as classifier_names
-from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.errors import BoneflareError, ClassifierSpecError
 
 ClassifierSpec = str | FlareClassifier | type[FlareClassifier]
 """A spec (``name``, ``package.module:Class``, either with ``[param=value,...]``), an
@@ -48,10 +55,15 @@ def distribution_of(cls: type) -> dict[str, str] | None:
 
 @dataclass(frozen=True)
 class ClassifierEntry:
-    """A classifier of the run: its label and an unfitted prototype."""
+    """A classifier of the run: its label and an unfitted prototype.
+
+    ``error`` says why the classifier could not be built (its prototype is then a bare,
+    uninitialised instance of its class, whose class attributes alone are read).
+    """
 
     label: str
     prototype: FlareClassifier
+    error: str | None = None
 
     @property
     def learned(self) -> bool:
@@ -61,17 +73,19 @@ class ClassifierEntry:
     def describe(self) -> dict[str, Any]:
         """Return its provenance: class, parameters, threshold, training settings."""
         cls = type(self.prototype)
+        params = {} if self.error else self.prototype.get_params(deep=False)
         return {
             "label": self.label,
             "name": cls.name,
             "class": f"{cls.__module__}:{cls.__qualname__}",
             "distribution": distribution_of(cls),
-            "params": {k: jsonable(v) for k, v in self.prototype.get_params(deep=False).items()},
+            "params": {k: jsonable(v) for k, v in params.items()},
             "learned": self.learned,
             "threshold": float(self.prototype.threshold),
             "training_patients": int(cls.training_patients) if self.learned else None,
             "trains_on_test_scenario": bool(cls.trains_on_test_scenario),
             "uncapped_training": bool(cls.uncapped_training),
+            **({"error": self.error} if self.error else {}),
         }
 
 
@@ -86,7 +100,36 @@ def jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def resolve_classifier(spec: ClassifierSpec, label: str | None = None) -> ClassifierEntry:
+def _build_spec(
+    cls: type[FlareClassifier], params: Mapping[str, Any], who: str
+) -> FlareClassifier | ClassifierSpecError:
+    """Build ``cls(**params)`` (in a guarded child); a refused parameter is returned.
+
+    Without parameters, a failing ``__init__`` is the classifier's own failure (the
+    guarded call records it); with them, it is taken as a refused value (bad input).
+    """
+    if not params:
+        return cls()
+    try:
+        return instantiate(cls, params, who)
+    except ClassifierSpecError as exc:
+        return exc
+
+
+def _build(label: str, cls: type, make: Any, args: tuple, timeout: float) -> ClassifierEntry:
+    """The entry of ``make(*args)`` run in a guarded child, or of its failure."""
+    outcome = guarded(make, *args, timeout=timeout)
+    if isinstance(outcome.value, ClassifierSpecError):
+        raise outcome.value
+    if outcome.ok and isinstance(outcome.value, FlareClassifier):
+        return ClassifierEntry(label, outcome.value)
+    error = outcome.error or f"building it returned {type(outcome.value).__name__}"
+    return ClassifierEntry(label, cls.__new__(cls), error)
+
+
+def resolve_classifier(
+    spec: ClassifierSpec, label: str | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> ClassifierEntry:
     """Return the entry of a text spec, an instance (cloned) or a class (defaults).
 
     Parameters
@@ -95,6 +138,8 @@ def resolve_classifier(spec: ClassifierSpec, label: str | None = None) -> Classi
         See :data:`ClassifierSpec`.
     label : str, optional
         The name to give it (default: from the spec, see the module docstring).
+    timeout : float
+        Seconds the guarded child that builds (or clones) the instance may take.
 
     Raises
     ------
@@ -103,21 +148,24 @@ def resolve_classifier(spec: ClassifierSpec, label: str | None = None) -> Classi
         parameter or a bad value (naming it), or anything that is not a classifier.
 
     """
+    from boneflare.benchmarks.harness.calls import construct
+
     if isinstance(spec, str):
         parsed = parse_spec(spec)
-        instance = instantiate(class_of(parsed), parsed.params, parsed.target)
-        return ClassifierEntry(label or label_of(parsed.target, parsed.params), instance)
+        cls = class_of(parsed)
+        name = label or label_of(parsed.target, parsed.params)
+        return _build(name, cls, _build_spec, (cls, parsed.params, parsed.target), timeout)
     if inspect.isclass(spec) and issubclass(spec, FlareClassifier):
-        instance = spec()
-    elif isinstance(spec, FlareClassifier):
-        instance = clone(spec)
-    else:
-        raise BoneflareError(
-            "a classifier must be a name, package.module:Class, a FlareClassifier or its "
-            f"class, got {spec!r}"
-        )
-    base = type(instance).name or type(instance).__name__
-    return ClassifierEntry(label or label_of(base, non_default_params(instance)), instance)
+        return _build(label or spec.name or spec.__name__, spec, construct, (spec,), timeout)
+    if isinstance(spec, FlareClassifier):
+        cls = type(spec)
+        base = cls.name or cls.__name__
+        name = label or label_of(base, non_default_params(spec))
+        return _build(name, cls, clone, (spec,), timeout)
+    raise BoneflareError(
+        "a classifier must be a name, package.module:Class, a FlareClassifier or its "
+        f"class, got {spec!r}"
+    )
 
 
 def registered() -> list[str]:
@@ -132,6 +180,7 @@ def registered() -> list[str]:
 
 def resolve_classifiers(
     wanted: str | Sequence[ClassifierSpec] | Mapping[str, ClassifierSpec],
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[ClassifierEntry]:
     """Resolve the classifiers of a run to entries.
 
@@ -141,6 +190,8 @@ def resolve_classifiers(
         ``"all"`` or comma-separated specs (``all`` among them stands for every
         registered classifier); a sequence of specs, instances or classes; or a mapping
         from labels to them.
+    timeout : float
+        Seconds the guarded child that builds each instance may take.
 
     Raises
     ------
@@ -150,7 +201,7 @@ def resolve_classifiers(
 
     """
     if isinstance(wanted, Mapping):
-        entries = [resolve_classifier(spec, str(label)) for label, spec in wanted.items()]
+        entries = [resolve_classifier(s, str(label), timeout) for label, s in wanted.items()]
     else:
         items: list[ClassifierSpec] = (
             list(split_specs(wanted)) if isinstance(wanted, str) else list(wanted)
@@ -158,7 +209,7 @@ def resolve_classifiers(
         specs: list[ClassifierSpec] = []
         for item in items:
             specs.extend(registered() if isinstance(item, str) and item == ALL else [item])
-        entries = [resolve_classifier(s) for s in specs]
+        entries = [resolve_classifier(s, None, timeout) for s in specs]
     if not entries:
         raise BoneflareError("no classifier given")
     labels = [e.label for e in entries]

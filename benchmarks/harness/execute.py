@@ -15,10 +15,11 @@ import os
 import signal
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
+from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, check_timeout, die_with_parent
 from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.validation import check_choice, check_count
 
@@ -49,6 +50,9 @@ class Execution:
         Address of a running Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
     progress : bool or None
         Show progress bars (``None``: when standard error is a terminal).
+    timeout : float
+        Seconds one classifier call (building, fitting, predicting, a closed-loop
+        simulation) may take before it is ended and recorded as timed out.
 
     """
 
@@ -56,6 +60,7 @@ class Execution:
     workers: int = 1
     scheduler: str | None = None
     progress: bool | None = None
+    timeout: float = DEFAULT_TIMEOUT
 
     def check(self) -> None:
         """Raise :class:`BoneflareError` on an inconsistent choice."""
@@ -67,6 +72,7 @@ class Execution:
         if self.executor == "local" and self.scheduler:
             raise BoneflareError("--scheduler is for --executor dask")
         check_count("workers", self.workers)
+        check_timeout(self.timeout)
 
 
 DASK_MISSING: Final[str] = (
@@ -113,14 +119,23 @@ def _install(context: Any, threads: int) -> None:
 
     Native thread pools (OpenMP, BLAS) of a worker are limited to its share of the
     CPUs, so N workers on N cores do not start N x N threads. Ctrl-C is left to the
-    parent, which stops the pool cleanly and keeps what is finished.
+    parent, which ends the pool and keeps what is finished; a worker dies with the
+    parent (Linux), so even ``kill -9`` of the parent leaves none running.
     """
     global _WORKER_CONTEXT, _THREAD_LIMIT
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(os.getppid())
     _WORKER_CONTEXT = context
     from threadpoolctl import threadpool_limits
 
     _THREAD_LIMIT = threadpool_limits(limits=threads)
+
+
+def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Kill a pool's worker processes (and, with them, their guarded children)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with suppress(Exception):
+            process.kill()
 
 
 def _call_with_context(fn: Callable[[T, Any], R], item: T) -> R:
@@ -249,6 +264,9 @@ class Runner:
             futures = [pool.submit(_call_with_context, fn, item) for item in items]
             for future in cf.as_completed(futures):
                 yield future.result()
+        except BaseException:  # Ctrl-C, or the caller stopped: end the workers at once
+            _kill_workers(pool)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 

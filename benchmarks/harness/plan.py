@@ -28,6 +28,7 @@ from boneflare.benchmarks.harness.entries import (
     resolve_classifiers,
 )
 from boneflare.benchmarks.harness.grid import GridAxis, grid_points, parse_grid
+from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT
 from boneflare.benchmarks.harness.seeds import cohort_seed, fit_seed, training_seed
 from boneflare.simulator.choices import ENGINE_NAMES
 from boneflare.simulator.errors import BoneflareError
@@ -275,13 +276,15 @@ def _training_size(label: str, cls: type, cap: int | None) -> int:
     return min(size, cap)
 
 
-def make_plan(config: BenchmarkConfig) -> Plan:
+def make_plan(config: BenchmarkConfig, timeout: float = DEFAULT_TIMEOUT) -> Plan:
     """Check a configuration and derive every scenario, seed, training job and unit.
 
     Parameters
     ----------
     config : BenchmarkConfig
         What to run.
+    timeout : float
+        Seconds building one classifier may take (it is built in a guarded child).
 
     Returns
     -------
@@ -304,7 +307,7 @@ def make_plan(config: BenchmarkConfig) -> Plan:
         check_count("max_training_patients", cap)
     axes = parse_grid(config.grid)
     points = _points(config, axes)
-    entries = resolve_classifiers(config.classifiers)
+    entries = resolve_classifiers(config.classifiers, timeout)
     reference = _reference(config, [e.label for e in entries])
     train_point = None
     if config.train_scenario is not None:
@@ -315,7 +318,7 @@ def make_plan(config: BenchmarkConfig) -> Plan:
 
     jobs: dict[str, TrainJob] = {}
     models: dict[tuple[str, str], str] = {}
-    for entry in (e for e in entries if e.learned):
+    for entry in (e for e in entries if e.learned and e.error is None):
         cls = type(entry.prototype)
         for point in points:
             source = point if (train_point is None or cls.trains_on_test_scenario) else train_point

@@ -25,7 +25,10 @@ from boneflare.benchmarks.harness.plan import BenchmarkConfig, Plan, TrainJob, m
 from boneflare.benchmarks.harness.store import RunStore, utc_now
 from boneflare.benchmarks.harness.timing import Stopwatch, breakdown
 from boneflare.benchmarks.harness.unit import FitOutput, UnitOutput, WorkContext, fit_job, run_unit
+from boneflare.benchmarks.harness.versions import BONEFLARE, changed, run_versions
 from boneflare.classifiers.base import FlareClassifier
+from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.memory import check_fits, cohort_bytes
 from boneflare.simulator.progress import progress_bar
 
 
@@ -62,10 +65,11 @@ class BenchmarkResult:
 class _FitContext:
     prototypes: dict[str, FlareClassifier]
     engine: str
+    timeout: float
 
 
 def _fit_task(job: TrainJob, context: _FitContext) -> FitOutput:
-    return fit_job(job, context.prototypes[job.classifier], context.engine)
+    return fit_job(job, context.prototypes[job.classifier], context.engine, context.timeout)
 
 
 def _progress(total: int, label: str, enabled: bool | None) -> Callable[[int | None], None]:
@@ -94,6 +98,7 @@ def run_benchmark(
     execution: Execution | None = None,
     resume: bool = False,
     force: bool = False,
+    rerun_changed: bool = False,
     on_event: Callable[[str], None] | None = None,
 ) -> BenchmarkResult:
     """Run (or resume) a benchmark into the folder ``out`` and return its tables.
@@ -109,7 +114,11 @@ def run_benchmark(
     resume : bool
         Continue the run stored in ``out`` (same configuration), skipping stored work.
     force : bool
-        Replace the run stored in ``out``.
+        Replace the run stored in ``out`` (only the files it wrote are deleted).
+    rerun_changed : bool
+        On resume, recompute every unit (and refit the models) of the classifiers
+        whose distribution's version changed since the run started, instead of
+        refusing to resume.
     on_event : callable, optional
         Called with one-line messages (what is skipped, what runs).
 
@@ -117,28 +126,38 @@ def run_benchmark(
     ------
     BoneflareError
         On bad input, an existing folder without ``resume``/``force``, a resumed folder
-        of another configuration, or an unreachable Dask scheduler; nothing is computed.
+        of another configuration or (without ``rerun_changed``) of other classifier
+        versions, or an unreachable Dask scheduler; nothing is computed.
 
     """
     started = time.perf_counter()
     say = on_event or (lambda message: None)
     execution = execution or Execution()
-    plan = make_plan(config)
+    execution.check()
+    plan = make_plan(config, execution.timeout)
+    _check_memory(plan, execution)
     store = RunStore(out)
     parent = Stopwatch()
+    versions = run_versions(plan.classifiers)
     with runner(execution) as run:
         if resume:
-            info = store.open_resume(plan.experiment())
+            info = store.open_resume(plan.experiment(), say)
+            _check_versions(plan, store, info, versions, rerun_changed, say)
         else:
             store.create(plan.experiment(), plan.seeds(), force=force)
             info = store.read_provenance()
+        info["classifier_versions"] = versions
         session: dict[str, Any] = {
             "started": utc_now(),
             "resumed": resume,
             "executor": execution.executor,
             "workers": execution.workers,
             "scheduler": execution.scheduler,
+            "timeout": execution.timeout,
+            "status": "running",
         }
+        info["sessions"] = [*info.get("sessions", []), session]
+        store.write_provenance(info)
         work = Stopwatch()
         stages = Stopwatch()
         with stages("training"):
@@ -147,6 +166,7 @@ def run_benchmark(
             plan=plan,
             models={k: f.model for k, f in fits.items() if f.model is not None},
             fit_seconds={k: f.seconds for k, f in fits.items() if f.model is not None},
+            timeout=execution.timeout,
         )
         done = store.done_units()
         pending = [u for u in plan.units if u.name not in done]
@@ -171,12 +191,12 @@ def run_benchmark(
     work.merge(parent.seconds)
     timings = breakdown(work.seconds, time.perf_counter() - started, workers, stages.seconds)
     session |= {
+        "status": "finished",
         "finished": utc_now(),
         "units_run": len(pending),
         "units_skipped": skipped,
         "timings": timings,
     }
-    info["sessions"] = [*info.get("sessions", []), session]
     info["status"] = "complete"
     info["timings"] = timings
     store.write_provenance(info)
@@ -189,6 +209,58 @@ def run_benchmark(
         timings=timings,
         units_run=len(pending),
         units_skipped=skipped,
+    )
+
+
+def _check_memory(plan: Plan, execution: Execution) -> None:
+    """Refuse up front a run whose workers would need more memory than the machine has.
+
+    Each local worker holds one cohort at a time (a test cohort, or the largest
+    training cohort) twice: its tables and the observed batch built from them. On
+    Dask the cohorts live on the cluster's machines, which are not checked here.
+    """
+    if execution.executor != "local":
+        return
+    largest = max([plan.config.patients, *(j.patients for j in plan.jobs)])
+    check_fits(
+        execution.workers * 2 * cohort_bytes(largest),
+        f"this benchmark ({execution.workers} worker(s), cohorts of up to {largest:,} patients)",
+        "use fewer --patients or --workers",
+    )
+
+
+def _check_versions(
+    plan: Plan,
+    store: RunStore,
+    info: dict[str, Any],
+    versions: dict[str, str],
+    rerun_changed: bool,
+    say: Callable[[str], None],
+) -> None:
+    """Refuse to resume with changed versions, or forget what they computed.
+
+    Raises
+    ------
+    BoneflareError
+        If a version changed and ``rerun_changed`` is false.
+
+    """
+    moved = changed(info.get("classifier_versions", {}), versions)
+    if not moved:
+        return
+    if not rerun_changed:
+        name, old, new = moved[0]
+        raise BoneflareError(
+            f"{name} was {old} when the run started and is {new} now; resume with "
+            "--rerun-changed to recompute its units, or start a new run"
+        )
+    names = {name for name, _, _ in moved}
+    everything = BONEFLARE in names
+    for name, old, new in moved:
+        say(f"{name} changed from {old} to {new}: recomputing its units")
+    store.forget(
+        units=True,
+        models=[j.key for j in plan.jobs if everything or j.classifier in names],
     )
 
 
@@ -209,7 +281,8 @@ def _train(
     )
     if fits and plan.jobs:
         say(f"resuming: {len(plan.jobs) - len(pending)} of {len(plan.jobs)} fitted models stored")
-    context = _FitContext({e.label: e.prototype for e in plan.classifiers}, plan.config.engine)
+    prototypes = {e.label: e.prototype for e in plan.classifiers}
+    context = _FitContext(prototypes, plan.config.engine, execution.timeout)
 
     def store_fit(output: FitOutput) -> None:
         work.merge(output.timings)

@@ -6,9 +6,11 @@ send back from a worker and to write); the store concatenates, sorts and writes 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from boneflare.simulator.observed import ACTION_NAMES, TASKS
@@ -131,3 +133,49 @@ def predictions_table(
         },
         schema=SCHEMAS["predictions"],
     )
+
+
+def complete_results(
+    results: pd.DataFrame, units: Sequence[tuple[str, int]], classifiers: Sequence[str]
+) -> pd.DataFrame:
+    """Give every planned classifier a row per metric in every planned unit (NaN if unscored).
+
+    A classifier that failed in a unit (or whose training failed) has no metric rows
+    there; a NaN row stands for each, so that every metric's ``n + n_missing`` equals
+    the replicates planned and a failed replicate counts as missing.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The long results of the units, in the plan's order.
+    units : sequence of (str, int)
+        Every planned unit's scenario label and replicate, in the plan's order.
+    classifiers : sequence of str
+        Every classifier of the plan, in its order.
+
+    Returns
+    -------
+    DataFrame
+        ``results`` with the missing rows added, ordered by unit, task, classifier (plan
+        order) and metric (in the order a scenario's metrics first appear in a task).
+
+    """
+    columns = list(SCHEMAS["results"].names)
+    keys = columns[:-1]
+    scopes: dict[str, dict[str, list[str]]] = {}  # scenario -> task -> metrics
+    for (scenario, task), part in results.groupby(["scenario", "task"], sort=False):
+        scopes.setdefault(scenario, {})[task] = list(dict.fromkeys(part["metric"]))
+    expected = pd.DataFrame(
+        [
+            (scenario, task, classifier, replicate, metric)
+            for scenario, replicate in units
+            for task, metrics in scopes.get(scenario, {}).items()
+            for classifier in classifiers
+            for metric in metrics
+        ],
+        columns=keys,
+    ).astype({"replicate": results["replicate"].dtype})
+    if len(expected) == 0:
+        return results.loc[:, columns]
+    complete = expected.merge(results, on=keys, how="left", validate="one_to_one")
+    return complete.loc[:, columns]

@@ -1,22 +1,25 @@
 """The work of a benchmark: fitting a learned classifier, and scoring every classifier on a cohort.
 
 Both functions run in worker processes (or on Dask workers) and return plain data to
-the parent, which stores it. Neither lets a classifier's failure escape: an exception,
-NaN or a wrong shape in ``fit``, ``predict_proba`` or ``decide`` becomes a failure
-record (classifier, unit, stage, message) and the other classifiers go on.
+the parent, which stores it. Neither runs a classifier's code itself: every fit,
+prediction and closed-loop simulation is a guarded call
+(:func:`boneflare.benchmarks.harness.sandbox.guarded`) in a child process of its own,
+with its own copy of the batch and a deadline. Whatever goes wrong there (any
+exception, NaN or a wrong shape, a hang, the child's death, a model that cannot be
+pickled) becomes a failure record (classifier, unit, stage, message) and the other
+classifiers go on, unaffected.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sklearn.base import clone
 
+from boneflare.benchmarks.harness import calls
 from boneflare.benchmarks.harness.consequences import CohortOutcomes
 from boneflare.benchmarks.harness.deferral import (
     deferred_actions,
@@ -25,6 +28,7 @@ from boneflare.benchmarks.harness.deferral import (
 )
 from boneflare.benchmarks.harness.entries import ClassifierEntry
 from boneflare.benchmarks.harness.plan import Plan, TrainJob, Unit
+from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, describe_error, guarded
 from boneflare.benchmarks.harness.tables import failures_table, predictions_table, results_table
 from boneflare.benchmarks.harness.timing import Stopwatch
 from boneflare.benchmarks.learning import episode_labels as labels
@@ -35,9 +39,8 @@ from boneflare.benchmarks.metrics import (
     classification_metrics,
     policy_metric,
 )
-from boneflare.classifiers.base import ClassifierError, FlareClassifier, validate_probabilities
+from boneflare.classifiers.base import FlareClassifier
 from boneflare.simulator.observed import (
-    ACTION_NAMES,
     TASKS,
     ObservedBatch,
     decision_points,
@@ -48,10 +51,10 @@ from boneflare.simulator.tables import CohortTables
 
 @dataclass
 class FitOutput:
-    """A training job's result: the fitted model, or why it failed."""
+    """A training job's result: the fitted model (pickled), or why it failed."""
 
     key: str
-    model: FlareClassifier | None
+    model: bytes | None
     seconds: float
     error: str | None
     timings: dict[str, float] = field(default_factory=dict)
@@ -73,24 +76,36 @@ class UnitOutput:
 
 @dataclass(frozen=True)
 class WorkContext:
-    """What every unit needs: the plan and the fitted models (shipped once per worker)."""
+    """What every unit needs: the plan and the pickled fitted models (shipped once per worker).
+
+    ``timeout`` is the deadline of one classifier call, in seconds.
+    """
 
     plan: Plan
-    models: Mapping[str, FlareClassifier]
+    models: Mapping[str, bytes]
     fit_seconds: Mapping[str, float]
+    timeout: float = DEFAULT_TIMEOUT
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line naming an exception's type and message."""
-    text = " ".join(str(exc).split()) or "(no message)"
-    return text if isinstance(exc, ClassifierError) else f"{type(exc).__name__}: {text}"
+__all__ = [
+    "FitOutput",
+    "UnitOutput",
+    "WorkContext",
+    "describe_error",
+    "fit_job",
+    "run_unit",
+    "task_selections",
+]
 
 
-def fit_job(job: TrainJob, prototype: FlareClassifier, engine: str) -> FitOutput:
+def fit_job(
+    job: TrainJob, prototype: FlareClassifier, engine: str, timeout: float = DEFAULT_TIMEOUT
+) -> FitOutput:
     """Simulate a training cohort and fit a fresh copy of the classifier on it.
 
-    A ``random_state`` parameter left at ``None`` is set to the job's derived seed, so
-    a fit is reproducible whatever the worker.
+    The fit is a guarded call (:func:`~boneflare.benchmarks.harness.sandbox.guarded`); a
+    ``random_state`` parameter left at ``None`` is set to the job's derived seed, so a
+    fit is reproducible whatever the worker.
 
     Parameters
     ----------
@@ -100,44 +115,28 @@ def fit_job(job: TrainJob, prototype: FlareClassifier, engine: str) -> FitOutput
         The unfitted classifier (cloned, never changed).
     engine : str
         Simulation engine.
+    timeout : float
+        Seconds the fit may take.
 
     Returns
     -------
     FitOutput
-        The fitted model and its fit time, or the one-line reason it failed.
+        The pickled fitted model and its fit time, or the one-line reason it failed.
 
     """
     watch = Stopwatch()
-    try:
-        with watch("simulate"):
-            tables = simulate(job.scenario, job.patients, job.seed, engine=engine, progress=False)
-        with watch("build_batch"):
-            batch = observed(tables)
-            y = labels(tables)
-        model = clone(prototype)
-        params = model.get_params(deep=False)
-        if "random_state" in params and params["random_state"] is None:
-            model.set_params(random_state=job.random_state)
-        started = time.perf_counter()
-        model.fit(batch, y)
-        seconds = time.perf_counter() - started
-        watch.add("fit", seconds)
-    except Exception as exc:  # a plugin's failure is data, not a crash
-        return FitOutput(job.key, None, 0.0, describe_error(exc), watch.seconds)
-    return FitOutput(job.key, model, seconds, None, watch.seconds)
-
-
-def _decide(model: FlareClassifier, batch: ObservedBatch) -> tuple[np.ndarray, np.ndarray]:
-    """P(flare) and calls, checked whatever the classifier overrides."""
-    decision = model.decide(batch)
-    who = model.name or type(model).__name__
-    p = validate_probabilities(decision.p_flare, len(batch), who)
-    action = np.asarray(decision.action)
-    if action.shape != (len(batch),):
-        raise ClassifierError(f"{who} returned {action.shape} actions for {len(batch)} episodes")
-    if not np.isin(action, np.arange(len(ACTION_NAMES))).all():
-        raise ClassifierError(f"{who} returned an action that is not continue, stop or defer")
-    return p, action.astype(np.int8)
+    with watch("simulate"):
+        tables = simulate(job.scenario, job.patients, job.seed, engine=engine, progress=False)
+    with watch("build_batch"):
+        batch = observed(tables)
+        y = labels(tables)
+    del tables  # released before the fit starts: its child gets the batch and labels only
+    outcome = guarded(calls.fit_model, prototype, batch, y, job.random_state, timeout=timeout)
+    if not outcome.ok:
+        return FitOutput(job.key, None, 0.0, outcome.error, watch.seconds)
+    blob, seconds = outcome.value
+    watch.add("fit", seconds)
+    return FitOutput(job.key, blob, seconds, None, watch.seconds)
 
 
 def task_selections(cohort: CohortTables) -> dict[str, np.ndarray | None]:
@@ -176,8 +175,8 @@ class _Scorer:
         self.scored: list[tuple[int, np.ndarray, np.ndarray]] = []  # (classifier, p, action)
         self.failures: list[dict[str, Any]] = []
 
-    def fail(self, classifier: str, stage: str, exc: BaseException) -> None:
-        """Record a failure of ``classifier`` at ``stage``."""
+    def fail(self, classifier: str, stage: str, message: str) -> None:
+        """Record a failure of ``classifier`` at ``stage``, with a one-line ``message``."""
         self.failures.append(
             {
                 "scenario": self.unit.scenario,
@@ -185,26 +184,53 @@ class _Scorer:
                 "replicate": self.unit.replicate,
                 "unit": self.unit.name,
                 "stage": stage,
-                "message": describe_error(exc),
+                "message": message,
             }
         )
 
-    def model(self, entry: ClassifierEntry, batch: ObservedBatch) -> tuple[FlareClassifier, float]:
-        """The fitted model: the run's cached fit, or a fresh rule 'fitted' without labels."""
-        if entry.learned:
-            key = self.context.plan.models[(self.unit.scenario, entry.label)]
-            return self.context.models[key], self.context.fit_seconds[key]
-        model = clone(entry.prototype)
-        started = time.perf_counter()
-        model.fit(batch)
-        seconds = time.perf_counter() - started
-        self.watch.add("fit", seconds)
-        return model, seconds
+    def _call(self, stage: str, entry: ClassifierEntry, fn: Any, *args: Any) -> Any:
+        """A guarded call of ``fn(*args)``: its value, or ``None`` with the failure recorded.
+
+        The failure is recorded at the last stage the call entered, else at ``stage``.
+        """
+        outcome = guarded(fn, *args, timeout=self.context.timeout)
+        if not outcome.ok:
+            self.fail(entry.label, outcome.stage or stage, outcome.error or "")
+            return None
+        return outcome.value
+
+    def decide(self, entry: ClassifierEntry, batch: ObservedBatch) -> tuple[Any, ...] | None:
+        """Fit (a rule, here) and decide on the batch, in one guarded call.
+
+        Returns
+        -------
+        tuple or None
+            ``(model, fit_seconds, p_flare, action, predict_seconds)`` with the model
+            pickled; ``None`` when the call failed (recorded) or a learned
+            classifier's training failed (recorded once, at the training stage).
+
+        """
+        if not entry.learned:
+            decided = self._call("fit", entry, calls.fit_and_decide, entry.prototype, batch)
+            if decided is not None:
+                self.watch.add("fit", decided[1])
+            return decided
+        key = self.context.plan.models.get((self.unit.scenario, entry.label))
+        if key not in self.context.models:
+            return None
+        model = self.context.models[key]
+        decided = self._call("predict", entry, calls.decide, model, batch)
+        if decided is None:
+            return None
+        return (model, self.context.fit_seconds[key], *decided)
 
     def consequences(
-        self, model: FlareClassifier, action: np.ndarray
-    ) -> dict[str, dict[str, float]]:
-        """Consequences of the calls per task: inferred (open loop) or simulated (closed loop)."""
+        self, entry: ClassifierEntry, model: bytes, action: np.ndarray
+    ) -> dict[str, dict[str, float]] | None:
+        """Consequences of the calls per task: inferred (open loop) or simulated (closed loop).
+
+        ``None`` when the closed-loop simulation with the classifier failed (recorded).
+        """
         plan = self.context.plan
         if not plan.config.closed_loop:
             with self.watch("metrics"):
@@ -213,30 +239,25 @@ class _Scorer:
                     for task, chosen in self.tasks.items()
                 }
         with self.watch("closed_loop"):
-            closed = simulate(
-                plan.point(self.unit.scenario).scenario,
-                self.unit.patients,
-                self.unit.seed,
-                engine=plan.config.engine,
-                policy=model,
-                closed_loop=True,
-                progress=False,
-            )
+            scenario = plan.point(self.unit.scenario).scenario
+            args = (model, scenario, self.unit.patients, self.unit.seed, plan.config.engine)
+            closed = self._call("closed_loop", entry, calls.closed_loop, *args)
+        if closed is None:
+            return None
+        truth, decisions = closed
         ids = self.episodes["episode_id"].to_numpy()
         with self.watch("metrics"):
             return {
-                task: self.outcomes.closed_loop(closed.truth, closed.decisions, chosen, ids)
+                task: self.outcomes.closed_loop(truth, decisions, chosen, ids)
                 for task, chosen in self.tasks.items()
             }
 
-    def tradeoff(
-        self, model: FlareClassifier, p: np.ndarray, action: np.ndarray
-    ) -> dict[str, float]:
+    def tradeoff(self, threshold: float, p: np.ndarray, action: np.ndarray) -> dict[str, float]:
         """Consequences at the decision point of each deferral policy (inferred, open loop)."""
         decision = self.tasks["decision_point"]
         out: dict[str, float] = {}
         for policy in DEFERRAL_POLICIES[1:]:
-            defer = policy_defers(policy, p, float(model.threshold))
+            defer = policy_defers(policy, p, threshold)
             actions = deferred_actions(self.next_ct, decision, defer, action)
             values = self.outcomes.open_loop(actions, calls=decision)
             out |= {policy_metric(m, policy): values[m] for m in TRADEOFF_METRICS}
@@ -245,36 +266,35 @@ class _Scorer:
     def score(
         self, index: int, entry: ClassifierEntry, batch: ObservedBatch, y: np.ndarray
     ) -> None:
-        """Fit (rules), predict, score and record one classifier; record a failure instead."""
-        plan = self.context.plan
-        key = plan.models.get((self.unit.scenario, entry.label))
-        if entry.learned and key not in self.context.models:
-            return  # its fit failed: recorded once, at the training stage
-        stage = "fit"
+        """Fit (rules), predict, score and record one classifier; record a failure instead.
+
+        Every call of the classifier's code is guarded; the metrics are computed here.
+        """
+        if entry.error is not None:
+            self.fail(entry.label, "init", entry.error)
+            return
+        decided = self.decide(entry, batch)
+        if decided is None:
+            return
+        model, fit_seconds, p, action, predict_seconds = decided
+        self.watch.add("predict", predict_seconds)
+        consequences = self.consequences(entry, model, action)
+        if consequences is None:
+            return
         try:
-            model, fit_seconds = self.model(entry, batch)
-            stage = "predict"
-            started = time.perf_counter()
-            p, action = _decide(model, batch)
-            predict_seconds = time.perf_counter() - started
-            self.watch.add("predict", predict_seconds)
-            stage = "closed_loop" if plan.config.closed_loop else "metrics"
-            consequences = self.consequences(model, action)
-            stage = "metrics"
             with self.watch("metrics"):
+                threshold = float(entry.prototype.threshold)
                 values = {}
                 for task, chosen in self.tasks.items():
                     part = slice(None) if chosen is None else chosen
-                    values[task] = classification_metrics(
-                        y[part], p[part], threshold=float(model.threshold)
-                    )
+                    values[task] = classification_metrics(y[part], p[part], threshold=threshold)
                     values[task] |= consequences[task]
                     if task == "decision_point":
-                        values[task] |= self.tradeoff(model, p, action)
+                        values[task] |= self.tradeoff(threshold, p, action)
                     values[task]["fit_seconds"] = fit_seconds
                     values[task]["predict_seconds"] = predict_seconds
-        except Exception as exc:  # isolate the failure; the others go on
-            self.fail(entry.label, stage, exc)
+        except Exception as exc:  # e.g. a threshold that is not a number
+            self.fail(entry.label, "metrics", describe_error(exc))
             return
         for task, metrics in values.items():
             self.rows[task].extend((entry.label, m, float(v)) for m, v in metrics.items())

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from boneflare.benchmarks.aggregate import (
@@ -119,7 +120,7 @@ def summarise_run(results: pd.DataFrame, failures: pd.DataFrame, reference: str 
     """
     summary = summarise(results)
     if (summary["metric"] == SORT_METRIC).any():
-        board = leaderboard(summary, SORT_METRIC)
+        board = _complete_first(leaderboard(summary, SORT_METRIC), coverage(results, failures))
     else:
         board = pd.DataFrame(columns=["scenario", "classifier"])
     differences = None
@@ -137,6 +138,65 @@ def _part(frame: pd.DataFrame, scenario: str, task: str | None) -> pd.DataFrame:
     if task is not None:
         keep &= frame["task"].astype(str) == task
     return frame[keep]
+
+
+def coverage(results: pd.DataFrame, failures: pd.DataFrame | None) -> pd.DataFrame:
+    """Replicates in which each classifier was scored, and replicates planned, per scenario.
+
+    A replicate is not scored when the failures name the classifier there, or when the
+    classifier's training failed (a failure of replicate -1) and it has no value there.
+    A metric that is merely undefined in a cohort (NaN) does not count as a failure.
+
+    Returns
+    -------
+    DataFrame
+        ``scenario``, ``classifier``, ``scored`` and ``planned``.
+
+    """
+    keys = ["scenario", "classifier"]
+    if results.empty:
+        return pd.DataFrame(columns=[*keys, "scored", "planned"])
+    cells = results[[*keys, "replicate"]].drop_duplicates().reset_index(drop=True)
+    failed = np.zeros(len(cells), dtype=bool)
+    if failures is not None and len(failures):
+        in_unit = failures.loc[failures["replicate"] >= 0, [*keys, "replicate"]]
+        marks = {(str(s), str(c), int(r)) for s, c, r in in_unit.itertuples(index=False)}
+        failed |= np.array(
+            [(str(s), str(c), int(r)) in marks for s, c, r in cells.itertuples(index=False)],
+            dtype=bool,
+        )
+        untrained = set(failures.loc[failures["replicate"] < 0, "classifier"])
+        valued = results[results["value"].notna()][[*keys, "replicate"]].drop_duplicates()
+        has_value = cells.merge(valued.assign(_v=True), on=[*keys, "replicate"], how="left")
+        failed |= cells["classifier"].isin(untrained).to_numpy() & has_value["_v"].isna().to_numpy()
+    cells = cells.assign(scored=~failed)
+    out = cells.groupby(keys, sort=False)["scored"].sum().astype(int).reset_index()
+    planned = results.groupby("scenario", sort=False)["replicate"].nunique().rename("planned")
+    return out.merge(planned.reset_index(), on="scenario", how="left")
+
+
+def _complete_first(board: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard with ``scored`` and ``planned`` columns, complete classifiers first.
+
+    A classifier scored in fewer replicates than planned is ranked after every
+    complete one (its mean is over other cohorts, so not comparable); the order is
+    otherwise kept.
+    """
+    merged = board.merge(counts, on=["scenario", "classifier"], how="left")
+    incomplete = (merged["scored"] < merged["planned"]).astype(int)
+    order = merged.assign(_incomplete=incomplete, _rank=range(len(merged)))
+    keys = [k for k in ("scenario", "task") if k in order.columns]
+    order = order.sort_values([*keys, "_incomplete", "_rank"], kind="mergesort")
+    return order.drop(columns=["_incomplete", "_rank"]).reset_index(drop=True)
+
+
+def _label(row: pd.Series) -> str:
+    """A classifier's name, marked when it was scored in fewer replicates than planned."""
+    name = str(row["classifier"])
+    scored, planned = row.get("scored"), row.get("planned")
+    if scored is None or planned is None or pd.isna(scored) or scored >= planned:
+        return name
+    return f"{name} ({int(scored)} of {int(planned)} replicates)"
 
 
 def _cell(mean: float, mcse: float, fmt: str, scale: float = 1.0) -> str:
@@ -168,7 +228,7 @@ def board_rows(
     header = ["classifier", *(h for _, h, _ in present)]
     rows = [
         [
-            str(r["classifier"]),
+            _label(r),
             *(_cell(r[f"{m}_mean"], r[f"{m}_mcse"], f, SCALES.get(m, 1.0)) for m, _, f in present),
         ]
         for _, r in part.iterrows()
@@ -264,6 +324,21 @@ def failure_lines(failures: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _reference_note(summary: Summary, scenario: str) -> str:
+    """``; the reference ... was scored in k of n replicates only`` when it failed in some."""
+    board = summary.board
+    hit = board[(board["scenario"] == scenario) & (board["classifier"] == summary.reference)]
+    if hit.empty or "scored" not in hit.columns:
+        return ""
+    scored, planned = int(hit["scored"].iloc[0]), int(hit["planned"].iloc[0])
+    if scored >= planned:
+        return ""
+    return (
+        f"; the reference failed in {planned - scored} of {planned} replicates, so only "
+        f"the {scored} where it was scored are paired"
+    )
+
+
 def leaderboard_markdown(summary: Summary, title: str = "Leaderboard") -> str:
     """Return the leaderboard of every scenario and task, differences, trade-off, failures.
 
@@ -284,14 +359,16 @@ def leaderboard_markdown(summary: Summary, title: str = "Leaderboard") -> str:
     out = [f"# {title}", ""]
     out.append(
         "Mean ± Monte Carlo standard error across replicates; missing values (e.g. AUC in a "
-        f"cohort without flare) are excluded. Sorted by {SORT_METRIC}, best first."
+        f"cohort without flare) are excluded. Sorted by {SORT_METRIC}, best first; a "
+        "classifier scored in fewer replicates than planned is marked and ranked last."
     )
     warning = warning_line(summary.warnings)
     if warning:
         out += ["", warning]
     for scenario, task in summary.scopes():
         header, rows = board_rows(summary.board, scenario, task)
-        n = _part(summary.summary, scenario, task)["n"].max()
+        part = _part(summary.summary, scenario, task)
+        n = (part["n"] + part["n_missing"]).max()
         name = scenario if task is None else f"{scenario}: {task}"
         counts = prevalence(summary.summary, scenario, task)
         out += ["", f"## {name} ({int(n)} replicates{counts})", "", *_table(header, rows)]
@@ -300,7 +377,8 @@ def leaderboard_markdown(summary: Summary, title: str = "Leaderboard") -> str:
             if rows:
                 out += [
                     "",
-                    f"Paired differences against {summary.reference} (mean [95% interval]):",
+                    f"Paired differences against {summary.reference} (mean [95% interval]"
+                    f"{_reference_note(summary, scenario)}):",
                     "",
                     *_table(header, rows),
                 ]

@@ -1,0 +1,53 @@
+"""The versions a run's results depend on: boneflare's and each classifier's distribution.
+
+Recorded in the provenance when a run starts; a resumed run compares them with the
+installed ones, so that one leaderboard row is never scored partly by one version of
+a classifier and partly by another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import metadata
+
+from boneflare.benchmarks.harness.entries import ClassifierEntry
+from boneflare.classifiers.registry import GROUP
+from boneflare.simulator import __version__
+
+BONEFLARE = "boneflare"
+"""Key of boneflare's own version (the simulator and the harness)."""
+
+
+def distribution_of(cls: type) -> str:
+    """``"<distribution> <version>"`` that provides a class, or ``"unknown"``.
+
+    Found through the entry point that registers the class, else through the
+    distribution that installs its top-level package.
+    """
+    target = f"{cls.__module__}:{cls.__qualname__}"
+    for ep in metadata.entry_points(group=GROUP):
+        if ep.value.replace(" ", "") == target and ep.dist is not None:
+            return f"{ep.dist.name} {ep.dist.version}"
+    top = cls.__module__.split(".")[0]
+    for name in metadata.packages_distributions().get(top, []):
+        try:
+            return f"{name} {metadata.version(name)}"
+        except metadata.PackageNotFoundError:  # pragma: no cover - listed but gone
+            continue
+    return "unknown"
+
+
+def run_versions(entries: Sequence[ClassifierEntry]) -> dict[str, str]:
+    """The version of boneflare and, per classifier label, its distribution and version."""
+    out = {BONEFLARE: __version__}
+    out |= {e.label: distribution_of(type(e.prototype)) for e in entries}
+    return out
+
+
+def changed(old: dict[str, str], new: dict[str, str]) -> list[tuple[str, str, str]]:
+    """``(name, old version, new version)`` of everything whose version changed."""
+    return [
+        (name, old[name], version)
+        for name, version in new.items()
+        if name in old and old[name] != version
+    ]
