@@ -13,13 +13,14 @@ whole configuration before doing any work, then
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from boneflare.benchmarks.harness.distributions import classifier_distributions
 from boneflare.benchmarks.harness.execute import Execution, Runner, runner
 from boneflare.benchmarks.harness.plan import BenchmarkConfig, Plan, TrainJob, make_plan
 from boneflare.benchmarks.harness.store import RunStore, utc_now
@@ -95,6 +96,7 @@ def run_benchmark(
     resume: bool = False,
     force: bool = False,
     on_event: Callable[[str], None] | None = None,
+    command: Sequence[str] | None = None,
 ) -> BenchmarkResult:
     """Run (or resume) a benchmark into the folder ``out`` and return its tables.
 
@@ -112,6 +114,8 @@ def run_benchmark(
         Replace the run stored in ``out``.
     on_event : callable, optional
         Called with one-line messages (what is skipped, what runs).
+    command : sequence of str, optional
+        The command line that started this session, recorded in the provenance.
 
     Raises
     ------
@@ -138,6 +142,8 @@ def run_benchmark(
             "executor": execution.executor,
             "workers": execution.workers,
             "scheduler": execution.scheduler,
+            "command": list(command) if command is not None else None,
+            "classifiers": classifier_distributions(plan.classifiers),
         }
         work = Stopwatch()
         stages = Stopwatch()

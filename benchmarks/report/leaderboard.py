@@ -1,167 +1,280 @@
-"""The leaderboard: per scenario, every classifier's metrics as mean ± Monte Carlo SE.
+"""The leaderboard's content: per task and scenario, the ranked classifiers and the ceiling.
 
 Built on :mod:`boneflare.benchmarks.aggregate` (``summarise``, ``paired_differences``,
-``leaderboard``); this module only chooses the columns and writes them as Markdown
-(printed by ``boneflare benchmark`` and written by ``boneflare report``).
+``leaderboard``); :mod:`boneflare.benchmarks.report.formats` writes it as a text table,
+Markdown, CSV or JSON. Nothing here computes a metric: every number is a summary of the
+long results across replicates.
+
+A run scored on several tasks (a ``task`` column in the results) is summarised per
+task, the decision point first. A classifier that trains on the test scenario's truth
+(``trains_on_test_scenario``, the Bayes oracle) is the *ceiling*: shown apart from the
+ranking, and a classifier that beats it by more than two Monte Carlo SE is named in a
+warning, since that says the ceiling is not one.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 import pandas as pd
 
 from boneflare.benchmarks.aggregate import leaderboard, paired_differences, summarise
+from boneflare.benchmarks.metrics import METRIC_DIRECTIONS
+from boneflare.benchmarks.report.glossary import DEFAULT_COLUMNS, info
 
-COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
-    ("roc_auc", "ROC AUC", "{:.3f}"),
-    ("sensitivity_flare", "sens. flare", "{:.3f}"),
-    ("specificity", "specificity", "{:.3f}"),
-    ("balanced_accuracy", "bal. acc.", "{:.3f}"),
-    ("brier", "Brier", "{:.3f}"),
-    ("log_loss", "log loss", "{:.3f}"),
-    ("flare_patients_stopped_share", "flare pts stopped", "{:.3f}"),
-    ("effective_days_lost", "days lost", "{:.1f}"),
-    ("progression_delay_days", "PD delay (d)", "{:.1f}"),
-    ("episodes_deferred_share", "deferred", "{:.3f}"),
-    ("fit_seconds", "fit ms", "{:.1f}"),
-    ("predict_seconds", "predict ms", "{:.1f}"),
-)
-"""Leaderboard columns: metric, header, number format (mean and MCSE alike)."""
-
-SCALES: Final[dict[str, float]] = {"fit_seconds": 1000.0, "predict_seconds": 1000.0}
-"""Display factors (seconds shown as milliseconds); stored values are unscaled."""
-
-DIFFERENCE_METRICS: Final[tuple[str, ...]] = (
-    "roc_auc",
-    "balanced_accuracy",
-    "brier",
-    "flare_patients_stopped_share",
-    "effective_days_lost",
-    "progression_delay_days",
-)
-"""Metrics shown as paired differences against the reference classifier."""
+TASK_ORDER: Final[tuple[str, ...]] = ("decision_point", "all_episodes")
+"""Tasks in the order they are shown (the headline first); others follow by name."""
 
 SORT_METRIC: Final[str] = "roc_auc"
-"""Metric the leaderboard is sorted by (best first)."""
+"""Metric the leaderboard is sorted by unless told otherwise (best first)."""
+
+CEILING_MARGIN_SE: Final[float] = 2.0
+"""A classifier beating the ceiling by more than this many Monte Carlo SE is flagged."""
+
+DIFFERENCE_METRICS: Final[tuple[str, ...]] = DEFAULT_COLUMNS
+"""Metrics shown as paired differences against the reference classifier."""
+
+
+def ordered_tasks(tasks: Sequence[str]) -> list[str]:
+    """Tasks in display order: the decision point, all episodes, then any other by name."""
+    known = [t for t in TASK_ORDER if t in tasks]
+    return known + sorted(t for t in set(tasks) if t not in TASK_ORDER)
+
+
+def by_task(frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Split a table with an optional ``task`` column, in display order ("" if no column)."""
+    if "task" not in frame.columns:
+        yield "", frame
+        return
+    for task in ordered_tasks(list(frame["task"].astype(str).unique())):
+        yield task, frame[frame["task"].astype(str) == task].drop(columns="task")
+
+
+def _with_task(frame: pd.DataFrame, task: str) -> pd.DataFrame:
+    out = frame.copy()
+    out.insert(0, "task", task)
+    return out
 
 
 @dataclass
 class Summary:
-    """Aggregated results of a run.
+    """Aggregated results of a run, per task.
 
     Attributes
     ----------
     summary : DataFrame
-        :func:`boneflare.benchmarks.aggregate.summarise` of the results.
-    board : DataFrame
-        :func:`boneflare.benchmarks.aggregate.leaderboard` sorted by :data:`SORT_METRIC`.
+        :func:`boneflare.benchmarks.aggregate.summarise` per task, with a leading
+        ``task`` column (``""`` when the run has no tasks).
     differences : DataFrame or None
-        :func:`boneflare.benchmarks.aggregate.paired_differences` against ``reference``.
+        Paired differences against ``reference``, with ``task``.
     reference : str or None
-        The reference classifier.
+        The reference classifier of the paired differences.
     failures : DataFrame
         Failure records.
+    ceilings : tuple of str
+        Classifiers shown as a ceiling, apart from the ranking.
+    scored : DataFrame
+        ``task, scenario, classifier, replicates``: replicates with any result.
+    planned : int or None
+        Replicates planned per scenario (``None``: unknown).
+    sort_by : str
+        Metric the rows are ranked by.
+    warnings : list of str
+        Classifiers that beat the ceiling by more than :data:`CEILING_MARGIN_SE`.
 
     """
 
     summary: pd.DataFrame
-    board: pd.DataFrame
     differences: pd.DataFrame | None
     reference: str | None
     failures: pd.DataFrame
+    ceilings: tuple[str, ...] = ()
+    scored: pd.DataFrame = field(default_factory=pd.DataFrame)
+    planned: int | None = None
+    sort_by: str = SORT_METRIC
+    warnings: list[str] = field(default_factory=list)
 
 
-def summarise_run(results: pd.DataFrame, failures: pd.DataFrame, reference: str | None) -> Summary:
-    """Aggregate a run's long results across replicates (missing values excluded).
+@dataclass
+class Board:
+    """The leaderboard of one task and scenario.
+
+    Attributes
+    ----------
+    task : str
+        Task name (``""`` when the run has no tasks).
+    scenario : str
+        Scenario label.
+    ranked : list of str
+        Classifiers other than the ceiling, best first on the sort metric.
+    ceiling : list of str
+        Ceiling classifiers present in this scenario.
+    stats : DataFrame
+        Summary rows of this task and scenario, indexed by (classifier, metric).
+    scored : dict of str to int
+        Replicates with results, per classifier.
+    planned : int or None
+        Replicates planned.
+
+    """
+
+    task: str
+    scenario: str
+    ranked: list[str]
+    ceiling: list[str]
+    stats: pd.DataFrame
+    scored: dict[str, int]
+    planned: int | None
+
+    @property
+    def title(self) -> str:
+        """``"paper, decision_point"`` (the task only when there is one)."""
+        return f"{self.scenario}, {self.task}" if self.task else self.scenario
+
+    @property
+    def replicates(self) -> int:
+        """Largest number of replicates any classifier was scored in."""
+        return max(self.scored.values(), default=0)
+
+    def incomplete(self, classifier: str) -> bool:
+        """Whether ``classifier`` was scored in fewer replicates than planned."""
+        planned = self.planned if self.planned is not None else self.replicates
+        return self.scored.get(classifier, 0) < planned
+
+    def value(self, classifier: str, metric: str, stat: str = "mean") -> float:
+        """One statistic (``mean``, ``mcse``, ``ci_low``...) of a metric; NaN if absent."""
+        try:
+            return float(self.stats.loc[(classifier, metric), stat])
+        except KeyError:
+            return math.nan
+
+    def metrics(self) -> list[str]:
+        """Metrics present in this board."""
+        return list(self.stats.index.get_level_values("metric").unique())
+
+
+def _rank(summary: pd.DataFrame, metric: str) -> list[str]:
+    """Classifiers best first on ``metric`` (alphabetical if it is absent)."""
+    if not (summary["metric"] == metric).any():
+        return sorted(summary["classifier"].astype(str).unique())
+    board = leaderboard(summary, metric)
+    return [str(c) for c in board["classifier"]]
+
+
+def _ceiling_warnings(
+    results: pd.DataFrame, task: str, ceilings: Sequence[str], metric: str
+) -> list[str]:
+    """Name every classifier that beats a ceiling on ``metric`` beyond Monte Carlo error."""
+    direction = METRIC_DIRECTIONS.get(metric)
+    if direction not in ("higher", "lower"):
+        return []
+    out = []
+    part = results[results["metric"] == metric]
+    for ceiling in ceilings:
+        if not (part["classifier"] == ceiling).any():
+            continue
+        diffs = paired_differences(part, ceiling)
+        for row in diffs.itertuples(index=False):
+            gain = row.mean if direction == "higher" else -row.mean
+            if not (row.mcse > 0) or gain <= CEILING_MARGIN_SE * row.mcse:
+                continue
+            where = f"{row.scenario}, {task}" if task else str(row.scenario)
+            out.append(
+                f"{row.classifier} beats the ceiling {ceiling} on {info(metric).header} by "
+                f"{gain:.3g} ({gain / row.mcse:.1f} Monte Carlo SE of the paired difference) "
+                f"in {where}: the ceiling is not a ceiling there"
+            )
+    return out
+
+
+def summarise_run(
+    results: pd.DataFrame,
+    failures: pd.DataFrame,
+    reference: str | None,
+    *,
+    ceilings: Sequence[str] = (),
+    planned: int | None = None,
+    sort_by: str = SORT_METRIC,
+) -> Summary:
+    """Aggregate a run's long results across replicates, per task (missing values excluded).
 
     Parameters
     ----------
     results : DataFrame
-        Long results (scenario, classifier, replicate, metric, value).
+        Long results (``[task,] scenario, classifier, replicate, metric, value``).
     failures : DataFrame
         Failure records (shown under the leaderboard).
     reference : str or None
         Classifier of the paired differences (none when absent from the results).
+    ceilings : sequence of str
+        Classifiers to show as a ceiling rather than rank (the Bayes oracle).
+    planned : int, optional
+        Replicates planned per scenario; classifiers scored in fewer are marked.
+    sort_by : str
+        Metric to rank by (best first, in its direction).
 
     Returns
     -------
     Summary
-        Summary, leaderboard, paired differences and failures.
+        Per-task summaries, paired differences, replicate counts and warnings.
 
     """
-    summary = summarise(results)
-    if (summary["metric"] == SORT_METRIC).any():
-        board = leaderboard(summary, SORT_METRIC)
-    else:
-        board = pd.DataFrame(columns=["scenario", "classifier"])
-    differences = None
-    if reference is not None and (results["classifier"] == reference).any():
-        differences = paired_differences(results, reference)
-    return Summary(summary, board, differences, reference, failures)
+    summaries, differences, scored, warnings = [], [], [], []
+    present = set(results["classifier"].astype(str).unique()) if len(results) else set()
+    ceilings = tuple(c for c in ceilings if c in present)
+    for task, part in by_task(results):
+        summaries.append(_with_task(summarise(part), task))
+        counts = part.groupby(["scenario", "classifier"], observed=True)["replicate"].nunique()
+        scored.append(_with_task(counts.rename("replicates").reset_index(), task))
+        if reference is not None and (part["classifier"] == reference).any():
+            differences.append(_with_task(paired_differences(part, reference), task))
+        warnings += _ceiling_warnings(part, task, ceilings, "roc_auc")
+        if sort_by != "roc_auc":
+            warnings += _ceiling_warnings(part, task, ceilings, sort_by)
+    summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
+    return Summary(
+        summary=summary,
+        differences=pd.concat(differences, ignore_index=True) if differences else None,
+        reference=reference,
+        failures=failures,
+        ceilings=ceilings,
+        scored=pd.concat(scored, ignore_index=True) if scored else pd.DataFrame(),
+        planned=planned,
+        sort_by=sort_by,
+        warnings=warnings,
+    )
 
 
-def _cell(mean: float, mcse: float, fmt: str, scale: float = 1.0) -> str:
-    if mean is None or math.isnan(mean):
-        return "n/a"
-    text = fmt.format(mean * scale)
-    if mcse is not None and not math.isnan(mcse):
-        text += " ± " + fmt.format(mcse * scale)
-    return text
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """A Markdown table with columns padded to a common width (readable as plain text)."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = [
-        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows
-    ]
-    return [line, rule, *body]
-
-
-def board_rows(board: pd.DataFrame, scenario: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of one scenario's leaderboard (columns present in the run only)."""
-    part = board[board["scenario"] == scenario]
-    present = [(m, h, f) for m, h, f in COLUMNS if f"{m}_mean" in part.columns]
-    header = ["classifier", *(h for _, h, _ in present)]
-    rows = [
-        [
-            str(r["classifier"]),
-            *(_cell(r[f"{m}_mean"], r[f"{m}_mcse"], f, SCALES.get(m, 1.0)) for m, _, f in present),
-        ]
-        for _, r in part.iterrows()
-    ]
-    return header, rows
-
-
-def difference_rows(differences: pd.DataFrame, scenario: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of paired differences (mean and 95% interval) for one scenario."""
-    part = differences[differences["scenario"] == scenario]
-    formats = {m: f for m, _, f in COLUMNS}
-    headers = {m: h for m, h, _ in COLUMNS}
-    metrics = [m for m in DIFFERENCE_METRICS if (part["metric"] == m).any()]
-    header = ["classifier", *(f"Δ {headers[m]}" for m in metrics)]
-    rows = []
-    for classifier in sorted(part["classifier"].unique()):
-        row = [str(classifier)]
-        for m in metrics:
-            hit = part[(part["classifier"] == classifier) & (part["metric"] == m)]
-            r = hit.iloc[0]
-            fmt = formats[m]
-            if math.isnan(r["mean"]):
-                row.append("n/a")
-            elif math.isnan(r["ci_low"]):
-                row.append(fmt.format(r["mean"]))
-            else:
-                low, high = fmt.format(r["ci_low"]), fmt.format(r["ci_high"])
-                row.append(f"{fmt.format(r['mean'])} [{low}, {high}]")
-        rows.append(row)
-    return header, rows
+def boards(summary: Summary) -> list[Board]:
+    """One :class:`Board` per task and scenario, tasks in display order, scenarios by name."""
+    if summary.summary.empty:
+        return []
+    out = []
+    for task, part in by_task(summary.summary):
+        for scenario in sorted(part["scenario"].astype(str).unique()):
+            rows = part[part["scenario"].astype(str) == scenario]
+            order = _rank(rows, summary.sort_by)
+            counts = summary.scored
+            counts = counts[(counts["task"] == task) & (counts["scenario"].astype(str) == scenario)]
+            out.append(
+                Board(
+                    task=task,
+                    scenario=scenario,
+                    ranked=[c for c in order if c not in summary.ceilings],
+                    ceiling=[c for c in order if c in summary.ceilings],
+                    stats=rows.assign(classifier=rows["classifier"].astype(str)).set_index(
+                        ["classifier", "metric"]
+                    ),
+                    scored=dict(
+                        zip(counts["classifier"].astype(str), counts["replicates"], strict=True)
+                    ),
+                    planned=summary.planned,
+                )
+            )
+    return out
 
 
 def failure_lines(failures: pd.DataFrame) -> list[str]:
@@ -172,45 +285,39 @@ def failure_lines(failures: pd.DataFrame) -> list[str]:
     grouped = failures.groupby(["classifier", "stage", "message"], sort=True, observed=True)
     for (classifier, stage, message), rows in grouped:
         units = rows["unit"].nunique()
-        lines.append(f"- {classifier} failed in {stage} ({units} unit(s)): {message}")
+        lines.append(f"{classifier} failed in {stage} ({units} unit(s)): {message}")
     return lines
 
 
-def leaderboard_markdown(summary: Summary, title: str = "Leaderboard") -> str:
-    """Return the leaderboard of every scenario, paired differences and failures, as Markdown.
+def run_summary(
+    tables: dict[str, pd.DataFrame], info_: dict, sort_by: str = SORT_METRIC
+) -> Summary:
+    """Summarise a stored run from its tables and provenance (ceilings, planned replicates).
 
     Parameters
     ----------
-    summary : Summary
-        From :func:`summarise_run`.
-    title : str
-        Top heading.
+    tables : dict of str to DataFrame
+        ``results`` and ``failures`` of the run.
+    info_ : dict
+        The run's provenance (``experiment``: reference, replicates, classifiers).
+    sort_by : str
+        Metric to rank by.
 
     Returns
     -------
-    str
-        Markdown text; its tables are padded so that it also reads as plain text.
+    Summary
+        As :func:`summarise_run`.
 
     """
-    out = [f"# {title}", ""]
-    out.append(
-        "Mean ± Monte Carlo standard error across replicates; missing values (e.g. AUC in a "
-        f"cohort without flare) are excluded. Sorted by {SORT_METRIC}, best first."
+    experiment = info_.get("experiment", {})
+    ceilings = [
+        c["label"] for c in experiment.get("classifiers", []) if c.get("trains_on_test_scenario")
+    ]
+    return summarise_run(
+        tables["results"],
+        tables["failures"],
+        experiment.get("reference"),
+        ceilings=ceilings,
+        planned=experiment.get("replicates"),
+        sort_by=sort_by,
     )
-    for scenario in sorted(summary.board["scenario"].unique()):
-        header, rows = board_rows(summary.board, scenario)
-        n = summary.summary[summary.summary["scenario"] == scenario]["n"].max()
-        out += ["", f"## {scenario} ({int(n)} replicates)", "", *_table(header, rows)]
-        if summary.differences is not None and len(summary.differences):
-            header, rows = difference_rows(summary.differences, scenario)
-            if rows:
-                out += [
-                    "",
-                    f"Paired differences against {summary.reference} (mean [95% interval]):",
-                    "",
-                    *_table(header, rows),
-                ]
-    lines = failure_lines(summary.failures)
-    if lines:
-        out += ["", "## Failures", "", *lines]
-    return "\n".join(out) + "\n"
