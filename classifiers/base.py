@@ -57,6 +57,10 @@ class FlareClassifier(BaseEstimator):
     trains_on_test_scenario : bool
         Train on the scenario it is tested on even when a benchmark names another
         training scenario (the Bayes oracle knows the true model; nothing else should).
+    uncapped_training : bool
+        Always train on ``training_patients``, whatever cap a benchmark sets
+        (``--max-training-patients``): the Bayes oracle is the ceiling, and a ceiling
+        trained on a small cohort is none.
     """
 
     name: ClassVar[str] = ""
@@ -65,6 +69,7 @@ class FlareClassifier(BaseEstimator):
     threshold: ClassVar[float] = 0.5
     training_patients: ClassVar[int] = 20_000
     trains_on_test_scenario: ClassVar[bool] = False
+    uncapped_training: ClassVar[bool] = False
 
     # ----------------------------------------------------------------- hooks
     @abstractmethod

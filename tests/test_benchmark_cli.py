@@ -51,8 +51,10 @@ def test_quick_benchmark_prints_the_leaderboard(env, tmp_path):
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert text.startswith("Leaderboard of")
-    replicates = benchmark_cmd.QUICK["replicates"]
-    assert f"paper: {replicates} of {replicates} replicates" in text
+    n = benchmark_cmd.QUICK["replicates"]
+    headline = text.index(f"paper, decision_point: {n} of {n} replicates;")
+    assert headline < text.index(f"paper, all_episodes: {n} of {n} replicates;")
+    assert "Deferral at the decision point" in text
     for name in ("naive_test", "early_test", "learned_test", "ROC AUC", "days lost"):
         assert name in text
     assert "Paired differences against naive_test" in text
@@ -143,7 +145,7 @@ def test_an_existing_run_folder_needs_resume_or_force(registered, tmp_path, caps
     assert "holds a different benchmark" in capsys.readouterr().err
     replaced = ["--classifiers", "naive_test", "--force", "--out", str(out)]
     assert _exit_code(["benchmark", *replaced, *SMALL]) == 0
-    assert "| naive_test" in capsys.readouterr().out
+    assert re.search(r"^1 +naive_test ", capsys.readouterr().out, flags=re.M)
 
 
 def test_executor_choices_match_the_harness():

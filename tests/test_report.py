@@ -12,8 +12,10 @@ import pytest
 from helpers import BUILT_IN_CLASSIFIERS
 from test_harness_plugins import DeferTest, EarlyTest, LearnedTest, NaiveTest, RaisesTest
 
+from boneflare.benchmarks.aggregate import summarise
 from boneflare.benchmarks.cli import main
 from boneflare.benchmarks.harness import BenchmarkConfig, run_benchmark
+from boneflare.benchmarks.metrics import DEFERRAL_POLICIES
 from boneflare.benchmarks.report import write_report
 from boneflare.benchmarks.report.formats import to_csv, to_json, to_markdown, to_table
 from boneflare.benchmarks.report.leaderboard import summarise_run
@@ -58,7 +60,9 @@ def test_report_folder_holds_leaderboards_tables_and_every_figure(run, report):
     assert expected | {"differences.csv"} <= names
     for point in run.plan.points:
         for kind in ("roc", "calibration", "distributions", "consequences"):
-            assert f"{kind}_{_slug(point.label)}.png" in names
+            for task in ("decision_point", "all_episodes"):
+                assert f"{kind}_{_slug(point.label)}_{task}.png" in names
+    assert {"tradeoff.csv"} <= names
     assert "sweep_ct.interval_days.png" in names
     assert {"appendix_figure1.png", "appendix_figure7.png"} <= names
     for png in report.glob("*.png"):
@@ -87,7 +91,8 @@ def test_html_is_self_contained_and_every_image_is_a_captioned_figure(run, repor
 
 def test_json_and_csv_agree_with_results_parquet(run, report):
     stored = pd.read_parquet(run.path / "results.parquet")
-    grouped = stored.groupby(["scenario", "classifier", "metric"])["value"]
+    keys = ["task", "scenario", "classifier", "metric"]
+    grouped = stored.groupby(keys)["value"]
     expected = pd.DataFrame(
         {"mean": grouped.mean(), "sd": grouped.std(), "n": grouped.count()}
     ).reset_index()
@@ -98,14 +103,15 @@ def test_json_and_csv_agree_with_results_parquet(run, report):
         for scenario in task["scenarios"]:
             for entry in scenario["classifiers"]:
                 for metric, stats in entry["metrics"].items():
-                    found[(scenario["scenario"], entry["classifier"], metric)] = stats
+                    key = (task["task"], scenario["scenario"], entry["classifier"], metric)
+                    found[key] = stats
     assert len(found) == len(expected)
     csv = pd.read_csv(report / "summary.csv")
     assert len(csv) == len(expected)
-    merged = expected.merge(csv, on=["scenario", "classifier", "metric"], suffixes=("", "_csv"))
+    merged = expected.merge(csv, on=keys, suffixes=("", "_csv"))
     assert len(merged) == len(expected)
     for row in merged.itertuples():
-        stats = found[(row.scenario, row.classifier, row.metric)]
+        stats = found[(row.task, row.scenario, row.classifier, row.metric)]
         for key in ("mean", "mcse"):
             want = getattr(row, key)
             if math.isnan(want):
@@ -278,3 +284,60 @@ def test_report_of_a_folder_without_a_finished_run_is_one_clear_error(tmp_path, 
         write_report(tmp_path)
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert "holds no benchmark run" in capsys.readouterr().err
+
+
+def test_leaderboard_puts_the_decision_point_first_with_its_prevalence(run, report):
+    text = (report / "leaderboard.md").read_text()
+    label = run.plan.points[0].label
+    assert text.index(f"## {label}, decision_point") < text.index(f"## {label}, all_episodes")
+    summary = summarise(run.results)
+    counts = summary[
+        (summary["scenario"] == label)
+        & (summary["task"] == "decision_point")
+        & (summary["classifier"] == "early_test")
+    ].set_index("metric")["mean"]
+    share = counts["n_flare"] / counts["n_episodes"]
+    assert f"{counts['n_episodes']:.1f} episodes per cohort, flare share {share:.3f}" in text
+    assert "Deferral at the decision point" in text
+    tradeoff = pd.read_csv(report / "tradeoff.csv")
+    assert set(tradeoff["task"]) == {"decision_point"}
+    assert set(tradeoff["policy"]) == set(DEFERRAL_POLICIES)
+    completed = run.results["classifier"].nunique()
+    assert len(tradeoff) == len(run.plan.points) * completed * len(DEFERRAL_POLICIES)
+
+
+def test_the_warning_names_the_classifier_that_beats_the_oracle_in_its_task():
+    rows = [
+        ("s", "decision_point", name, r, "roc_auc", value + 0.001 * (r % 2))
+        for r in range(6)
+        for name, value in (("bayes_oracle", 0.8), ("lucky", 0.9), ("honest", 0.7))
+    ]
+    results = pd.DataFrame(
+        rows, columns=["scenario", "task", "classifier", "replicate", "metric", "value"]
+    )
+    summary = summarise_run(results, pd.DataFrame(), None, ceilings=["bayes_oracle"])
+    text = to_markdown(summary)
+    warnings = [line for line in text.splitlines() if "beats the ceiling" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("- lucky beats the ceiling bayes_oracle on ROC AUC")
+    assert "in s, decision_point" in warnings[0]
+
+
+def test_the_headline_table_lists_decision_point_aucs_best_first(run):
+    from boneflare.benchmarks.report.headline import headline_table, main
+
+    text = headline_table(run.results)
+    summary = summarise(run.results)
+    label = run.plan.points[0].label
+    aucs = summary[
+        (summary["scenario"] == label)
+        & (summary["task"] == "decision_point")
+        & (summary["metric"] == "roc_auc")
+    ].sort_values("mean", ascending=False)
+    section = text.split(f"## {label}: decision_point (3 replicates; ")[1].split("## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert [r.split("`")[1] for r in rows] == aucs["classifier"].tolist()
+    best = aucs.iloc[0]
+    assert f"{best['mean']:.3f} ± {best['mcse']:.3f}" in rows[0]
+    assert main([str(run.path)]) == 0
+    assert main([]) == 2

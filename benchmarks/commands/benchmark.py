@@ -83,13 +83,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--max-training-patients",
         type=positive_int,
         default=None,
-        help="cap on learned classifiers' training cohorts (default: their own sizes)",
+        help="cap on learned classifiers' training cohorts (default: their own sizes); "
+        "never applied to bayes_oracle, the ceiling",
     )
     p.add_argument(
         "--quick",
         action="store_true",
         help=f"small run: {QUICK['replicates']} replicates of {QUICK['patients']} patients, "
-        f"training cohorts of at most {QUICK['max_training_patients']} patients",
+        f"training cohorts of at most {QUICK['max_training_patients']} patients "
+        "(bayes_oracle uncapped)",
     )
     p.add_argument(
         "--train-scenario", default=None, help="train learned classifiers on this scenario"

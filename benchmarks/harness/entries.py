@@ -47,6 +47,7 @@ class ClassifierEntry:
             "threshold": float(self.prototype.threshold),
             "training_patients": int(cls.training_patients) if self.learned else None,
             "trains_on_test_scenario": bool(cls.trains_on_test_scenario),
+            "uncapped_training": bool(cls.uncapped_training),
         }
 
 

@@ -77,7 +77,8 @@ class BenchmarkConfig:
         Simulation engine.
     max_training_patients : int or None
         Cap on every learned classifier's training cohort (``None``: each classifier's
-        own ``training_patients``); for quick runs.
+        own ``training_patients``); for quick runs. Never applied to a classifier with
+        ``uncapped_training`` (the Bayes oracle, the ceiling).
 
     """
 
@@ -271,6 +272,14 @@ def _job_key(classifier: str, point: ScenarioPoint) -> str:
     return f"{_slug(classifier)}-{_slug(point.label)}-{point.hash[:8]}"
 
 
+def _training_size(label: str, cls: type, cap: int | None) -> int:
+    """Patients of a learned classifier's training cohort: its own size, capped unless exempt."""
+    size = _check_count(f"{label}.training_patients", cls.training_patients)
+    if cap is None or cls.uncapped_training:
+        return size
+    return min(size, cap)
+
+
 def make_plan(config: BenchmarkConfig) -> Plan:
     """Check a configuration and derive every scenario, seed, training job and unit.
 
@@ -328,10 +337,7 @@ def make_plan(config: BenchmarkConfig) -> Plan:
                     scenario_hash=source.hash,
                     seed=training_seed(config.seed, source.hash, entry.label),
                     random_state=fit_seed(config.seed, source.hash, entry.label),
-                    patients=min(
-                        _check_count(f"{entry.label}.training_patients", cls.training_patients),
-                        cap or cls.training_patients,
-                    ),
+                    patients=_training_size(entry.label, cls, cap),
                 )
     units = tuple(
         Unit(p.label, r, cohort_seed(config.seed, p.hash, r), config.patients)

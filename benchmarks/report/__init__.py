@@ -12,6 +12,7 @@ provenance and writes, into ``RUN_DIR/report`` (or a folder of your choice)::
                            provenance and an appendix; self-contained (embedded images)
     summary.csv            mean, SD, MCSE and 95% interval of every metric
     differences.csv        paired differences against the reference
+    tradeoff.csv           deferral trade-off at the decision point, per classifier and policy
     roc_*, calibration_*, distributions_*, consequences_*   per scenario (and task)
     sweep_<parameter>*     per grid axis
     appendix_figure1, appendix_figure7   the paper's figures under the run's scenario

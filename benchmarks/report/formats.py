@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from boneflare.benchmarks.metrics import DEFERRAL_POLICIES, TRADEOFF_METRICS, policy_metric
 from boneflare.benchmarks.report.glossary import DEFAULT_COLUMNS, METRICS, info
 from boneflare.benchmarks.report.leaderboard import (
     DIFFERENCE_METRICS,
@@ -71,14 +72,65 @@ def _present(board: Board, metrics: Sequence[str]) -> list[str]:
     return [m for m in metrics if m in have]
 
 
-def _intro(board: Board, sort_by: str) -> str:
-    done = board.replicates
+def counts(board: Board) -> str:
+    """``"5 of 5 replicates; 112.4 episodes per cohort, flare share 0.620"``."""
     planned = f" of {board.planned}" if board.planned is not None else ""
+    text = f"{board.replicates}{planned} replicates"
+    episodes, share = board.prevalence()
+    if not math.isnan(episodes):
+        text += f"; {episodes:.1f} episodes per cohort, flare share {share:.3f}"
+    return text
+
+
+def _intro(board: Board, sort_by: str) -> str:
     shown = info(sort_by)
     return (
-        f"{board.title}: {done}{planned} replicates; mean ± Monte Carlo SE, ranked by "
+        f"{board.title}: {counts(board)}; mean ± Monte Carlo SE, ranked by "
         f"{shown.header} {shown.arrow}".rstrip()
     )
+
+
+POLICY_HEADERS: Final[dict[str, str]] = {
+    "call": "call",
+    "defer_uncertain": "defer unsure",
+    "defer_all": "defer all",
+}
+"""Short column headers of the deferral policies."""
+
+TRADEOFF_SHOWN: Final[tuple[str, ...]] = TRADEOFF_METRICS[:2]
+"""Trade-off columns per deferral policy: flare patients stopped, delay before progression."""
+
+
+def deferral_table(board: Board) -> tuple[list[list[str]], list[list[str]]]:
+    """Header lines and rows of the deferral trade-off of one board (empty if not scored).
+
+    One row per classifier; per policy of
+    :data:`~boneflare.benchmarks.metrics.DEFERRAL_POLICIES`, the share of flare patients
+    stopped and the delay before progression is acted on (mean ± MCSE).
+    """
+    deferring = [policy_metric(TRADEOFF_SHOWN[0], p) for p in DEFERRAL_POLICIES[1:]]
+    if not set(deferring) & set(board.metrics()):
+        return [], []
+    header = [["classifier"]]
+    for policy in DEFERRAL_POLICIES:
+        for metric, short in zip(TRADEOFF_SHOWN, ("stopped", "PD delay"), strict=True):
+            header.append([POLICY_HEADERS.get(policy, policy), short, _unit_arrow(metric)])
+    rows = []
+    for c in [*board.ranked, *board.ceiling]:
+        cells = [
+            cell(board, c, policy_metric(m, p)) for p in DEFERRAL_POLICIES for m in TRADEOFF_SHOWN
+        ]
+        if any(x != "n/a" for x in cells):
+            rows.append([c, *cells])
+    return header, rows
+
+
+DEFERRAL_NOTE: Final[str] = (
+    "Deferral at the decision point: flare patients stopped (% of patients with a flare "
+    "episode) against days of delay before true progression is acted on, for the "
+    "single-scan call and when waiting for the next CT (defer unsure: when P(flare) is "
+    "near the threshold; defer all: always)"
+)
 
 
 def _name(board: Board, classifier: str) -> str:
@@ -172,7 +224,7 @@ def _board_text(board: Board, metrics: Sequence[str], sort_by: str, width: int) 
         for rank, c, row in zip(ranks, names, cells, strict=True)
     ]
     rules = [len(board.ranked)] if board.ceiling else []
-    lines = [_intro(board, sort_by), "", *_text_table(header, rows, rules)]
+    lines = [*textwrap.wrap(_intro(board, sort_by), width), "", *_text_table(header, rows, rules)]
     notes = _notes(board, names)
     cut = [c for c in names if shown[c] != _name(board, c)]
     notes += [f"{shown[c]} = {c}" for c in cut]
@@ -257,6 +309,13 @@ def to_table(
     out = [title, ""]
     for board in boards(summary):
         out += _board_text(board, chosen, summary.sort_by, width)
+        header, rows = deferral_table(board)
+        if rows:
+            shortened = [[shorten(r[0], 26), *r[1:]] for r in rows]
+            header, shortened, dropped = _fit_width(header, shortened, width)
+            more = f"; {dropped} more column(s) with --format markdown" if dropped else ""
+            out += ["", *textwrap.wrap(f"{DEFERRAL_NOTE}{more}:", width)]
+            out += _text_table(header, shortened)
         header, rows = _differences(summary, board, chosen)
         if rows:
             shortened = [[shorten(r[0], 30), *r[1:]] for r in rows]
@@ -342,11 +401,15 @@ def to_markdown(
         "shown apart from the ranking.",
     ]
     for board in boards(summary):
-        out += ["", f"## {board.title} ({board.replicates} replicates)", ""]
+        out += ["", f"## {board.title} ({counts(board)})", ""]
         out += _md_table(*board_table(board, chosen))
         notes = _notes(board, [*board.ranked, *board.ceiling])
         if notes:
             out += ["", *notes]
+        header, rows = deferral_table(board)
+        if rows:
+            flat = [" ".join(h) for h in header]
+            out += ["", f"{DEFERRAL_NOTE}:", "", *_md_table(flat, rows)]
         header, rows = difference_table(summary, board, chosen)
         if rows:
             out += [

@@ -200,9 +200,33 @@ DEFAULT_COLUMNS: Final[tuple[str, ...]] = (
 """Leaderboard columns by default: discrimination, calibration, and what calls do to patients."""
 
 
+POLICIES: Final[dict[str, str]] = {
+    "defer_uncertain": "deferring uncertain calls to the next CT",
+    "defer_all": "deferring every decision point to the next CT",
+}
+"""Deferral policies of :data:`boneflare.benchmarks.metrics.DEFERRAL_POLICIES` (besides
+the single-scan ``call``), as a metric name's suffix ``<metric>:<policy>`` means them."""
+
+
 def info(metric: str) -> MetricInfo:
-    """The display information of ``metric`` (a plain stand-in for an undescribed one)."""
+    """The display information of ``metric`` (a plain stand-in for an undescribed one).
+
+    A metric under a deferral policy (``progression_delay_days:defer_all``) is shown as
+    its base metric with the policy named.
+    """
     found = METRICS.get(metric)
     if found is not None:
         return found
+    base, _, policy = metric.partition(":")
+    if base in METRICS and policy:
+        m = METRICS[base]
+        how = POLICIES.get(policy, policy)
+        return MetricInfo(
+            metric,
+            f"{m.header} ({policy.replace('_', ' ')})",
+            m.unit,
+            f"{m.definition} Under the policy of {how} at the decision point.",
+            m.fmt,
+            m.scale,
+        )
     return MetricInfo(metric, metric.replace("_", " "), "", "(not described)")

@@ -17,18 +17,23 @@ from pathlib import Path
 from typing import Any, Final
 
 from boneflare.benchmarks.report.formats import (
+    DEFERRAL_NOTE,
     board_table,
     columns,
+    counts,
+    deferral_table,
     difference_table,
 )
-from boneflare.benchmarks.report.glossary import METRICS
+from boneflare.benchmarks.report.glossary import info
 from boneflare.benchmarks.report.leaderboard import Summary, boards, failure_lines
 
 _STYLE: Final[str] = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; color: #222;
        line-height: 1.45; padding: 0 1em; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; vertical-align: top; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; vertical-align: top;
+         white-space: nowrap; }
+td.text { white-space: normal; }
 th { background: #f3f3f3; }
 td.text, th.text { text-align: left; }
 tr.ceiling td { background: #f7f7f7; font-style: italic; border-top: 2px solid #888; }
@@ -132,8 +137,8 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
 def _glossary(metrics: Sequence[str]) -> str:
     rows = []
     for name in metrics:
-        m = METRICS.get(name)
-        if m is None:
+        m = info(name)
+        if m.definition == info("").definition:  # not described
             continue
         unit = {"%": "% (stored as a fraction)", "": "none"}.get(m.unit, m.unit)
         rows.append([name, f"{m.header} {m.arrow}".strip(), unit, m.better, m.definition])
@@ -175,7 +180,10 @@ def _provenance(info: dict[str, Any]) -> str:
                 f"{s.get('units_skipped')} skipped",
             ]
         )
-    parts = ['<h2 id="provenance">Provenance</h2>', _table(["", ""], rows, text_columns=2)]
+    parts = [
+        '<h2 id="provenance">Provenance</h2>',
+        _table(["item", "value"], rows, text_columns=2),
+    ]
     dists = sessions[-1].get("classifiers", {}) if sessions else {}
     crow = []
     for c in exp.get("classifiers", []):
@@ -301,10 +309,7 @@ def write_html(
         parts.append("</ul></div>")
     parts.append('<h2 id="leaderboard">Leaderboard</h2>')
     for board in boards(summary):
-        planned = f" of {board.planned}" if board.planned is not None else ""
-        parts.append(
-            f"<h3>{html.escape(board.title)} ({board.replicates}{planned} replicates)</h3>"
-        )
+        parts.append(f"<h3>{html.escape(board.title)} ({html.escape(counts(board))})</h3>")
         header, rows = board_table(board, chosen)
         classes = ["ceiling" if r[0] == "ceiling" else "" for r in rows]
         parts.append(_table(header, rows, text_columns=2, row_classes=classes))
@@ -314,6 +319,10 @@ def write_html(
                 f'<p class="note">† scored in fewer replicates than planned: '
                 f"{html.escape(', '.join(incomplete))}.</p>"
             )
+        header, rows = deferral_table(board)
+        if rows:
+            parts.append(f"<p>{html.escape(DEFERRAL_NOTE)}:</p>")
+            parts.append(_table([" ".join(h) for h in header], rows))
         header, rows = difference_table(summary, board, chosen)
         if rows:
             parts.append(

@@ -21,18 +21,18 @@ from typing import Final
 
 import pandas as pd
 
-from boneflare.benchmarks.aggregate import leaderboard, paired_differences, summarise
-from boneflare.benchmarks.metrics import METRIC_DIRECTIONS
+from boneflare.benchmarks.aggregate import (
+    WARNING_SE,
+    leaderboard,
+    oracle_warnings,
+    paired_differences,
+    summarise,
+)
 from boneflare.benchmarks.report.glossary import DEFAULT_COLUMNS, info
-
-TASK_ORDER: Final[tuple[str, ...]] = ("decision_point", "all_episodes")
-"""Tasks in the order they are shown (the headline first); others follow by name."""
+from boneflare.simulator.observed import TASKS
 
 SORT_METRIC: Final[str] = "roc_auc"
 """Metric the leaderboard is sorted by unless told otherwise (best first)."""
-
-CEILING_MARGIN_SE: Final[float] = 2.0
-"""A classifier beating the ceiling by more than this many Monte Carlo SE is flagged."""
 
 DIFFERENCE_METRICS: Final[tuple[str, ...]] = DEFAULT_COLUMNS
 """Metrics shown as paired differences against the reference classifier."""
@@ -40,8 +40,8 @@ DIFFERENCE_METRICS: Final[tuple[str, ...]] = DEFAULT_COLUMNS
 
 def ordered_tasks(tasks: Sequence[str]) -> list[str]:
     """Tasks in display order: the decision point, all episodes, then any other by name."""
-    known = [t for t in TASK_ORDER if t in tasks]
-    return known + sorted(t for t in set(tasks) if t not in TASK_ORDER)
+    known = [t for t in TASKS if t in tasks]
+    return known + sorted(t for t in set(tasks) if t not in TASKS)
 
 
 def by_task(frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
@@ -83,7 +83,8 @@ class Summary:
     sort_by : str
         Metric the rows are ranked by.
     warnings : list of str
-        Classifiers that beat the ceiling by more than :data:`CEILING_MARGIN_SE`.
+        Classifiers that beat the ceiling by more than
+        :data:`~boneflare.benchmarks.aggregate.WARNING_SE` Monte Carlo SE.
 
     """
 
@@ -144,6 +145,15 @@ class Board:
         planned = self.planned if self.planned is not None else self.replicates
         return self.scored.get(classifier, 0) < planned
 
+    def prevalence(self) -> tuple[float, float]:
+        """Mean scored episodes per cohort and their flare share (NaN if not recorded)."""
+        for classifier in [*self.ranked, *self.ceiling]:
+            episodes = self.value(classifier, "n_episodes")
+            flare = self.value(classifier, "n_flare")
+            if not math.isnan(episodes):
+                return episodes, flare / episodes if episodes else math.nan
+        return math.nan, math.nan
+
     def value(self, classifier: str, metric: str, stat: str = "mean") -> float:
         """One statistic (``mean``, ``mcse``, ``ci_low``...) of a metric; NaN if absent."""
         try:
@@ -168,24 +178,16 @@ def _ceiling_warnings(
     results: pd.DataFrame, task: str, ceilings: Sequence[str], metric: str
 ) -> list[str]:
     """Name every classifier that beats a ceiling on ``metric`` beyond Monte Carlo error."""
-    direction = METRIC_DIRECTIONS.get(metric)
-    if direction not in ("higher", "lower"):
-        return []
     out = []
-    part = results[results["metric"] == metric]
     for ceiling in ceilings:
-        if not (part["classifier"] == ceiling).any():
-            continue
-        diffs = paired_differences(part, ceiling)
-        for row in diffs.itertuples(index=False):
-            gain = row.mean if direction == "higher" else -row.mean
-            if not (row.mcse > 0) or gain <= CEILING_MARGIN_SE * row.mcse:
-                continue
+        for row in oracle_warnings(results, ceiling, metric).itertuples(index=False):
+            gain = abs(row.mean)
+            spread = f"{gain / row.mcse:.1f}" if row.mcse > 0 else "infinitely many"
             where = f"{row.scenario}, {task}" if task else str(row.scenario)
             out.append(
                 f"{row.classifier} beats the ceiling {ceiling} on {info(metric).header} by "
-                f"{gain:.3g} ({gain / row.mcse:.1f} Monte Carlo SE of the paired difference) "
-                f"in {where}: the ceiling is not a ceiling there"
+                f"{gain:.3g} ({spread} Monte Carlo SE of the paired difference, "
+                f"more than {WARNING_SE:g}) in {where}: the ceiling is not a ceiling there"
             )
     return out
 

@@ -16,11 +16,25 @@ from typing import Final
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from boneflare.benchmarks.metrics import DEFERRAL_POLICIES, policy_metric
 from boneflare.benchmarks.report.glossary import info
 from boneflare.benchmarks.report.leaderboard import Board
 from boneflare.benchmarks.report.style import Drawn, Look, new_figure, slug
+
+POLICY_FILL: Final[dict[str, str]] = {
+    "call": "full",
+    "defer_uncertain": "left",
+    "defer_all": "none",
+}
+"""Marker fill of each deferral policy: full for the classifier's own call."""
+POLICY_LABELS: Final[dict[str, str]] = {
+    "call": "filled: single-scan call",
+    "defer_uncertain": "half: defer unsure calls to next CT",
+    "defer_all": "hollow: defer every call to next CT",
+}
 
 X_METRIC: Final[str] = "flare_patients_stopped_share"
 Y_METRIC: Final[str] = "progression_delay_days"
@@ -45,8 +59,9 @@ def _point(
     y: tuple[float, float, float],
     look: Look,
     scale: float,
+    fill: str = "full",
 ) -> None:
-    """One classifier's mean with its 95% intervals across and up."""
+    """One classifier's (and policy's) mean with its 95% intervals across and up."""
     ax.errorbar(
         x[0] * scale,
         y[0],
@@ -55,6 +70,8 @@ def _point(
         color=look.color,
         marker=look.marker,
         markersize=10 if look.ceiling else 7,
+        fillstyle=fill,
+        markerfacecoloralt="white",
         capsize=3,
         linewidth=1.2,
         zorder=look.zorder,
@@ -102,19 +119,35 @@ def tradeoff_figure(board: Board, looks: dict[str, Look]) -> Drawn | None:
     if not {X_METRIC, Y_METRIC} <= set(board.metrics()):
         return None
     x_info, y_info = info(X_METRIC), info(Y_METRIC)
-    points = {}
+    points, policies = {}, {}
     for classifier in [*board.ranked, *board.ceiling]:
-        x = _interval(board, classifier, X_METRIC)
-        y = _interval(board, classifier, Y_METRIC)
-        if not (math.isnan(x[0]) or math.isnan(y[0])):
-            points[classifier] = (x, y)
+        for policy in DEFERRAL_POLICIES:
+            x = _interval(board, classifier, policy_metric(X_METRIC, policy))
+            y = _interval(board, classifier, policy_metric(Y_METRIC, policy))
+            if not (math.isnan(x[0]) or math.isnan(y[0])):
+                policies.setdefault(classifier, {})[policy] = (x, y)
+        if "call" in policies.get(classifier, {}):
+            points[classifier] = policies[classifier]["call"]
     if not points:
         return None
+    deferring = any(len(p) > 1 for p in policies.values())
     fig = new_figure(12.0, 5.8)
     whole, corner = fig.subplots(1, 2)
     for ax in (whole, corner):
-        for classifier, (x, y) in points.items():
-            _point(ax, classifier, x, y, looks[classifier], x_info.scale)
+        for classifier, by_policy in policies.items():
+            look = looks[classifier]
+            for policy, (x, y) in by_policy.items():
+                _point(ax, classifier, x, y, look, x_info.scale, POLICY_FILL[policy])
+            if len(by_policy) > 1:  # the path from the single-scan call through deferral
+                path = [by_policy[p] for p in DEFERRAL_POLICIES if p in by_policy]
+                ax.plot(
+                    [x[0] * x_info.scale for x, _ in path],
+                    [y[0] for _, y in path],
+                    color=look.color,
+                    linewidth=0.8,
+                    linestyle=":",
+                    zorder=1,
+                )
         ax.set_xlabel("flare patients stopped (% of patients with a flare episode)  ← better")
         ax.set_ylabel("delay before progression is acted on (days per patient)  ← better")
         ax.grid(True, color="0.9")
@@ -136,17 +169,35 @@ def tradeoff_figure(board: Board, looks: dict[str, Look]) -> Drawn | None:
     )
     whole.set_title("all classifiers (best at the bottom left)", fontsize=10)
     corner.set_title("the best, enlarged (dotted box at left)", fontsize=10)
+    handles, labels = whole.get_legend_handles_labels()
+    keep = {}
+    for handle, label in zip(handles, labels, strict=True):
+        keep.setdefault(label, handle)  # one entry per classifier (its call)
+    key = list(keep.values())
+    if deferring:
+        key += [
+            Line2D(
+                [],
+                [],
+                color="0.3",
+                marker="o",
+                linestyle="",
+                fillstyle=POLICY_FILL[p],
+                label=POLICY_LABELS[p],
+            )
+            for p in DEFERRAL_POLICIES
+        ]
     fig.legend(
         loc="outside right upper",
         fontsize=8,
-        title="classifier",
+        title="classifier; policy",
         title_fontsize=8,
-        handles=whole.get_legend_handles_labels()[0],
+        handles=key,
     )
     where = f"{board.scenario}, task {board.task}" if board.task else board.scenario
     replicates = board.replicates
     fig.suptitle(
-        f"Consequences for patients: {where}. Points: mean over {replicates} replicates; "
+        f"Consequences for patients: {where}\nPoints: mean over {replicates} replicates; "
         "bars: 95% interval of the mean",
         fontsize=11,
     )
@@ -155,7 +206,11 @@ def tradeoff_figure(board: Board, looks: dict[str, Look]) -> Drawn | None:
         f"on them. Across: {x_info.definition} Up: {y_info.definition} Both are better "
         "lower, so the best policies sit at the bottom left (enlarged on the right); a "
         "policy that never stops "
-        "sits at the top left, one that always stops at the bottom right. Points are means "
+        "sits at the top left, one that always stops at the bottom right. Filled markers are "
+        "each classifier's own single-scan call; where deferral was scored, half-filled "
+        "markers defer unsure calls (P(flare) near the threshold) to the next CT and hollow "
+        "ones defer every decision point (PCWG3-style confirmation), joined by a dotted "
+        "line. Points are means "
         f"over {replicates} replicates and bars their 95% t-intervals "
         "(mean ± t(0.975, n-1) × Monte Carlo SE)."
     )

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from boneflare.benchmarks.aggregate import deferral_tradeoff
 from boneflare.benchmarks.harness.store import RunStore
 from boneflare.benchmarks.report.appendix import PATIENTS, appendix_figures
 from boneflare.benchmarks.report.distributions import distributions_figure
@@ -166,6 +167,8 @@ def write_report(
         to_json(summary, run=store.path.name), encoding="utf-8"
     )
     to_frame(summary).to_csv(folder / "summary.csv", index=False)
+    if not summary.summary.empty:
+        deferral_tradeoff(summary.summary).to_csv(folder / "tradeoff.csv", index=False)
     if summary.differences is not None:
         summary.differences.to_csv(folder / "differences.csv", index=False)
     figures = [_keep(d, folder, figure_format, dpi) for d in draw_figures(tables, summary, info)]
