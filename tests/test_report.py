@@ -341,3 +341,59 @@ def test_the_headline_table_lists_decision_point_aucs_best_first(run):
     assert f"{best['mean']:.3f} ± {best['mcse']:.3f}" in rows[0]
     assert main([str(run.path)]) == 0
     assert main([]) == 2
+
+
+def _texts(legend) -> list[str]:
+    return [t.get_text() for t in legend.get_texts()] if legend is not None else []
+
+
+def test_each_figure_is_built_as_its_question_needs(run):
+    from boneflare.benchmarks.harness import RunStore
+    from boneflare.benchmarks.report import draw_figures
+    from boneflare.benchmarks.report.leaderboard import run_summary
+
+    store = RunStore(run.path)
+    tables, info = store.load(), store.read_provenance()
+    drawn = {d.stem: d for d in draw_figures(tables, run_summary(tables, info), info)}
+    label = _slug(run.plan.points[0].label)
+    scored = sorted(run.results["classifier"].unique())
+
+    roc = drawn[f"roc_{label}_decision_point"].figure
+    whole, corner = roc.axes
+    assert whole.get_xlabel().startswith("1 - specificity")
+    assert whole.get_ylabel().startswith("sensitivity for flare")
+    assert corner.get_xlim()[1] == pytest.approx(0.3)  # the corner, enlarged
+    entries = _texts(roc.legends[0])
+    assert sorted(e.split()[0] for e in entries) == scored
+    assert all(re.search(r"AUC \d\.\d{3} ± \d\.\d{3}", e) for e in entries)
+    assert "episodes" in roc.get_suptitle() and "replicates" in roc.get_suptitle()
+
+    calibration = drawn[f"calibration_{label}_decision_point"].figure
+    titles = [ax.get_title() for ax in calibration.axes if ax.get_title()]
+    assert sorted(t.split("\n")[0].split(" (")[0] for t in titles) == scored
+    strips = [ax for ax in calibration.axes if ax.get_ylabel() == "episodes"]
+    assert strips and all(ax.get_yscale() == "log" for ax in strips)
+    assert all(ax.get_xlabel() == "predicted P(flare)" for ax in calibration.axes[1::2])
+
+    distributions = drawn[f"distributions_{label}_decision_point"].figure
+    panels = [ax for ax in distributions.axes if ax.get_visible()]
+    assert {ax.get_title().split(":")[0] for ax in panels} >= {"ROC AUC", "Brier", "log loss"}
+    assert all(("better" in ax.get_xlabel()) for ax in panels)
+    order = [t.get_text() for t in panels[0].get_yticklabels()]
+    assert order[-1] == "ceiling_test"  # the ceiling at the bottom, apart from the ranking
+    assert "diamond: mean" in _texts(distributions.legends[0])
+
+    consequences = drawn[f"consequences_{label}_decision_point"].figure
+    ax = consequences.axes[0]
+    assert "flare patients stopped (%" in ax.get_xlabel()
+    assert "days per patient" in ax.get_ylabel()
+    keys = _texts(consequences.legends[0])
+    assert {"ceiling_test (ceiling)", "hollow: defer every call to next CT"} <= set(keys)
+    assert "95% interval" in consequences.get_suptitle()
+
+    sweep = drawn["sweep_ct.interval_days"].figure
+    shown = [ax for ax in sweep.axes if ax.get_visible()]
+    assert sorted(ax.get_title() for ax in shown) == [c for c in scored if c != "ceiling_test"]
+    dashed = [line for line in shown[0].get_lines() if line.get_linestyle() == "--"]
+    assert dashed  # the ceiling as a reference line in every panel
+    assert shown[-1].get_xlabel() == "ct.interval_days"
