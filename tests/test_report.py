@@ -200,17 +200,35 @@ def test_metrics_and_sort_order_are_chosen():
     }
 
 
-def test_incomplete_classifiers_are_marked():
-    results = _results(["a", "b"], missing={("a", 3)})
+def test_incomplete_classifiers_are_marked_and_ranked_after_the_complete_ones():
+    results = _results(["b", "a"], missing={("a", 3)})  # "a" has the higher AUC
     summary = summarise_run(results, pd.DataFrame(), None, planned=4)
     text = to_table(summary)
     assert "a †" in text and "a: scored in 3 of 4 replicates" in text
     assert "b †" not in text
+    rows = [line.split()[1] for line in text.splitlines() if re.match(r"^\d+ ", line)]
+    assert rows == ["b", "a"]  # its mean is over other cohorts: not comparable
     payload = json.loads(to_json(summary))
     complete = {
         e["classifier"]: e["complete"] for e in payload["tasks"][0]["scenarios"][0]["classifiers"]
     }
     assert complete == {"a": False, "b": True}
+
+
+def test_a_replicate_with_a_recorded_failure_is_not_counted_as_scored():
+    results = _results(["a", "b"])
+    failures = pd.DataFrame(
+        {
+            "scenario": ["paper"],
+            "classifier": ["b"],
+            "replicate": [2],
+            "unit": ["u2"],
+            "stage": ["metrics"],
+            "message": ["ValueError: boom"],
+        }
+    )
+    summary = summarise_run(results, failures, None, planned=4)
+    assert "b: scored in 3 of 4 replicates" in to_table(summary)
 
 
 def test_a_classifier_beating_the_ceiling_beyond_monte_carlo_error_is_named():

@@ -192,6 +192,33 @@ def _ceiling_warnings(
     return out
 
 
+def scored_replicates(results: pd.DataFrame, failures: pd.DataFrame | None) -> pd.DataFrame:
+    """Replicates in which each classifier was scored, per scenario.
+
+    A replicate counts when the classifier has a defined value there and no failure is
+    recorded for it in that replicate; a metric merely undefined in a cohort (NaN) with
+    others defined still counts.
+
+    Returns
+    -------
+    DataFrame
+        ``scenario``, ``classifier`` and ``replicates``.
+
+    """
+    keys = ["scenario", "classifier", "replicate"]
+    valued = results.loc[results["value"].notna(), keys].astype({"replicate": int})
+    valued = valued.assign(scenario=valued["scenario"].astype(str))
+    valued = valued.assign(classifier=valued["classifier"].astype(str)).drop_duplicates()
+    if failures is not None and len(failures):
+        failed = failures.loc[failures["replicate"] >= 0, keys].astype(
+            {"scenario": str, "classifier": str, "replicate": int}
+        )
+        marked = valued.merge(failed.drop_duplicates().assign(_failed=True), on=keys, how="left")
+        valued = valued[marked["_failed"].isna().to_numpy()]
+    counts = valued.groupby(["scenario", "classifier"])["replicate"].nunique()
+    return counts.rename("replicates").reset_index()
+
+
 def summarise_run(
     results: pd.DataFrame,
     failures: pd.DataFrame,
@@ -229,8 +256,7 @@ def summarise_run(
     ceilings = tuple(c for c in ceilings if c in present)
     for task, part in by_task(results):
         summaries.append(_with_task(summarise(part), task))
-        counts = part.groupby(["scenario", "classifier"], observed=True)["replicate"].nunique()
-        scored.append(_with_task(counts.rename("replicates").reset_index(), task))
+        scored.append(_with_task(scored_replicates(part, failures), task))
         if reference is not None and (part["classifier"] == reference).any():
             differences.append(_with_task(paired_differences(part, reference), task))
         warnings += _ceiling_warnings(part, task, ceilings, "roc_auc")
@@ -250,6 +276,17 @@ def summarise_run(
     )
 
 
+def _complete_first(order: list[str], counts: pd.DataFrame, planned: int | None) -> list[str]:
+    """``order`` with classifiers scored in fewer replicates than planned moved last.
+
+    Their means are over other cohorts than the rest, so not comparable; the order is
+    otherwise kept.
+    """
+    scored = dict(zip(counts["classifier"].astype(str), counts["replicates"], strict=True))
+    full = planned if planned is not None else max(scored.values(), default=0)
+    return sorted(order, key=lambda c: scored.get(c, 0) < full)
+
+
 def boards(summary: Summary) -> list[Board]:
     """One :class:`Board` per task and scenario, tasks in display order, scenarios by name."""
     if summary.summary.empty:
@@ -265,7 +302,9 @@ def boards(summary: Summary) -> list[Board]:
                 Board(
                     task=task,
                     scenario=scenario,
-                    ranked=[c for c in order if c not in summary.ceilings],
+                    ranked=_complete_first(
+                        [c for c in order if c not in summary.ceilings], counts, summary.planned
+                    ),
                     ceiling=[c for c in order if c in summary.ceilings],
                     stats=rows.assign(classifier=rows["classifier"].astype(str)).set_index(
                         ["classifier", "metric"]
