@@ -144,8 +144,9 @@ def _figure(
     if ticks is not None:
         axes[0].set_xticks(np.arange(len(ticks)), ticks)
     shown = info(METRIC)
-    for ax in axes[: len(panels)]:
-        if ax.get_subplotspec().is_last_row() or ax is axes[len(panels) - 1]:
+    for k, ax in enumerate(axes[: len(panels)]):
+        if k + cols >= len(panels):  # the lowest panel of its column
+            ax.tick_params(labelbottom=True)
             ax.set_xlabel(key, fontsize=8)
         if ax.get_subplotspec().is_first_col():
             ax.set_ylabel(f"{shown.header} ({shown.better})", fontsize=8)
