@@ -143,6 +143,8 @@ def _figure(
         ax.tick_params(labelsize=7)
     if ticks is not None:
         axes[0].set_xticks(np.arange(len(ticks)), ticks)
+    low, high = axes[0].get_ylim()
+    axes[0].set_ylim(max(low, 0.0), min(high, 1.01))  # an AUC lies in [0, 1]; so may not a CI
     shown = info(METRIC)
     for k, ax in enumerate(axes[: len(panels)]):
         if k + cols >= len(panels):  # the lowest panel of its column
