@@ -482,7 +482,7 @@ def deferral_tradeoff(summary: pd.DataFrame) -> pd.DataFrame:
                 table[f"{m}_{stat}"] = wide[key] if key in wide.columns else np.nan
         rows.append(table.reset_index().assign(policy=policy))
     columns = [*scope, "classifier", "policy"]
-    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+    out = pd.concat(rows, ignore_index=True)
     if out.empty:
         return out.reindex(columns=[*columns, *(c for c in out.columns if c not in columns)])
     out["policy"] = pd.Categorical(out["policy"], categories=DEFERRAL_POLICIES, ordered=True)

@@ -26,17 +26,13 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.errors import ClassifierError
 from boneflare.simulator.observed import (
     ACTION_CONTINUE,
     ACTION_STOP,
     Decision,
     ObservedBatch,
 )
-
-
-class ClassifierError(BoneflareError):
-    """A classifier broke the contract (wrong shape, NaN, out of [0, 1], bad labels)."""
 
 
 class FlareClassifier(BaseEstimator):

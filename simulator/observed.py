@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.errors import BoneflareError, FutureDataError
 
 EPISODE_COLUMNS = ("episode_id", "patient_id", "day", "scan_index")
 PATIENT_COLUMNS = (
@@ -73,10 +73,6 @@ class Decision:
 
     p_flare: np.ndarray
     action: np.ndarray
-
-
-class FutureDataError(BoneflareError):
-    """A batch holds data dated after its episode's decision day."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from sklearn.base import clone
 
@@ -28,6 +27,8 @@ from boneflare.benchmarks.harness.entries import ClassifierEntry
 from boneflare.benchmarks.harness.plan import Plan, TrainJob, Unit
 from boneflare.benchmarks.harness.tables import failures_table, predictions_table, results_table
 from boneflare.benchmarks.harness.timing import Stopwatch
+from boneflare.benchmarks.learning import episode_labels as labels
+from boneflare.benchmarks.learning import observed_batch as observed
 from boneflare.benchmarks.metrics import (
     DEFERRAL_POLICIES,
     TRADEOFF_METRICS,
@@ -39,7 +40,6 @@ from boneflare.simulator.observed import (
     ACTION_NAMES,
     TASKS,
     ObservedBatch,
-    build_batch,
     decision_points,
 )
 from boneflare.simulator.run import simulate
@@ -84,21 +84,6 @@ def describe_error(exc: BaseException) -> str:
     """One line naming an exception's type and message."""
     text = " ".join(str(exc).split()) or "(no message)"
     return text if isinstance(exc, ClassifierError) else f"{type(exc).__name__}: {text}"
-
-
-def labels(tables: CohortTables) -> np.ndarray:
-    """Return y per row of ``tables.episodes``: 1 for flare, 0 for progression."""
-    truth = tables.episode_truth
-    position = pd.Index(truth["episode_id"]).get_indexer(tables.episodes["episode_id"])
-    if (position < 0).any():
-        raise ValueError("an episode has no label in episode_truth")
-    flare = (truth["label"] == "flare").to_numpy()
-    return flare[position].astype(np.int8)
-
-
-def observed(tables: CohortTables) -> ObservedBatch:
-    """The observed histories of every episode of a cohort (truth never passed)."""
-    return build_batch(tables.episodes, tables.patients, tables.labs, tables.scans)
 
 
 def fit_job(job: TrainJob, prototype: FlareClassifier, engine: str) -> FitOutput:
