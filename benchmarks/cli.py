@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     args = parser.parse_args(argv)
+    args.command_line = ["boneflare", *(sys.argv[1:] if argv is None else argv)]
     try:
         return int(args.run(args) or 0)
     except BoneflareError as exc:

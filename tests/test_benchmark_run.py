@@ -341,12 +341,13 @@ def test_progress_bars_show_on_request(tmp_path, capsys):
 
 def test_a_run_in_which_every_classifier_fails_still_completes_and_reports(tmp_path):
     from boneflare.benchmarks.report import write_report
-    from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
+    from boneflare.benchmarks.report.formats import to_markdown
+    from boneflare.benchmarks.report.leaderboard import summarise_run
 
     config = BenchmarkConfig(classifiers=[RaisesTest, FitFailsTest], replicates=2, patients=100)
     result = run_benchmark(config, tmp_path / "run")
     assert result.results.empty
     assert len(result.failures) == 3
-    text = leaderboard_markdown(summarise_run(result.results, result.failures, None))
+    text = to_markdown(summarise_run(result.results, result.failures, None))
     assert "raises_test failed in predict (2 unit(s))" in text
     assert (write_report(result.path) / "index.html").is_file()

@@ -20,7 +20,8 @@ from boneflare.benchmarks.aggregate import summarise
 from boneflare.benchmarks.harness import BenchmarkConfig, RunStore, run_benchmark
 from boneflare.benchmarks.harness.manifest import MANIFEST
 from boneflare.benchmarks.harness.tables import complete_results
-from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
+from boneflare.benchmarks.report.formats import to_markdown
+from boneflare.benchmarks.report.leaderboard import summarise_run
 
 CONFIG = BenchmarkConfig(
     classifiers=[NaiveTest, EarlyTest, LearnedTest],
@@ -176,12 +177,13 @@ def test_a_failed_replicate_counts_as_missing_and_is_marked_and_ranked_last():
     assert ((summary["n"] + summary["n_missing"]) == 3).all()
     strong = summary[(summary["classifier"] == "strong") & (summary["metric"] == "roc_auc")]
     assert int(strong["n"].iloc[0]) == 2 and int(strong["n_missing"].iloc[0]) == 1
-    text = leaderboard_markdown(summarise_run(results, _failure("strong", 2), "ref"))
+    text = to_markdown(summarise_run(results, _failure("strong", 2), "ref", planned=3))
     board = [line for line in text.splitlines() if line.startswith("| ")]
-    names = [line.split("|")[1].strip() for line in board[1:4]]
-    assert names == ["ref", "weak", "strong (2 of 3 replicates)"]
+    names = [line.split("|")[2].strip() for line in board[1:4]]
+    assert names == ["ref", "weak", "strong †"]
+    assert "† strong: scored in 2 of 3 replicates" in text
     headings = [line for line in text.splitlines() if line.startswith("## s")]
-    assert headings and all("(3 replicates" in h for h in headings)
+    assert headings and all("of 3 replicates" in h for h in headings)
 
 
 def test_paired_differences_say_when_the_reference_failed():
@@ -191,7 +193,7 @@ def test_paired_differences_say_when_the_reference_failed():
         if r != 1:
             rows.append(("s", "ref", r, "roc_auc", 0.6))
     results = complete_results(_results(rows), [("s", r) for r in range(4)], ["ref", "other"])
-    text = leaderboard_markdown(summarise_run(results, _failure("ref", 1), "ref"))
+    text = to_markdown(summarise_run(results, _failure("ref", 1), "ref", planned=4))
     assert "the reference failed in 1 of 4 replicates" in text
     assert "only the 3 where it was scored are paired" in text
 
@@ -272,10 +274,10 @@ def test_an_undefined_metric_is_not_a_failure_but_a_failed_training_is():
     rows = [("s", "a", r, "roc_auc", v) for r, v in enumerate([0.6, float("nan")])]
     rows += [("s", "b", r, "roc_auc", float("nan")) for r in range(2)]
     untrained = _failure("b", -1)
-    text = leaderboard_markdown(summarise_run(_results(rows), untrained, None))
+    text = to_markdown(summarise_run(_results(rows), untrained, None, planned=2))
     assert "| a  " in text or "| a |" in text.replace("  ", " ")
-    assert "a (" not in text  # a NaN AUC (no flare in a cohort) is a missing value only
-    assert "b (0 of 2 replicates)" in text
+    assert "a †" not in text  # a NaN AUC (no flare in a cohort) is a missing value only
+    assert "† b: scored in 0 of 2 replicates" in text
 
 
 def test_calibrate_check_writes_only_when_asked(tmp_path, monkeypatch, capsys):

@@ -13,6 +13,11 @@ from boneflare.benchmarks.commands.common import (
     non_negative_int,
     positive_int,
 )
+from boneflare.benchmarks.commands.presentation import (
+    add_figure_options,
+    add_leaderboard_options,
+    check_metrics,
+)
 from boneflare.benchmarks.runs import DEFAULTS, QUICK, RUNS, default_workers, new_run_folder
 from boneflare.simulator.choices import ENGINE_NAMES
 from boneflare.simulator.errors import BoneflareError
@@ -126,6 +131,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_timeout_option(p)
     add_progress_options(p)
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="also write the report (figures, HTML page) into RUN/report",
+    )
+    add_leaderboard_options(p)
+    add_figure_options(p)
     p.set_defaults(run=run, progress=None)
 
 
@@ -151,10 +163,11 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the benchmark, print the leaderboard, failures and timings."""
-    from boneflare.benchmarks.harness import Execution, run_benchmark
+    """Run the benchmark; print the leaderboard, warnings and failures (and write the report)."""
+    from boneflare.benchmarks.harness import Execution, RunStore, run_benchmark
     from boneflare.benchmarks.harness.timing import format_breakdown
-    from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
+    from boneflare.benchmarks.report.formats import render
+    from boneflare.benchmarks.report.leaderboard import run_summary
 
     if args.rerun_changed and not args.resume:
         raise BoneflareError("--rerun-changed is for --resume")
@@ -171,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
             rerun_changed=args.rerun_changed,
             on_event=lambda m: print(m, file=sys.stderr),
+            command=getattr(args, "command_line", None),
         )
     except KeyboardInterrupt:
         if (out / "units").is_dir():
@@ -179,11 +193,36 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         raise
-    summary = summarise_run(result.results, result.failures, result.plan.reference)
-    print(leaderboard_markdown(summary, title=f"Leaderboard ({out})"), end="")
-    print()
-    print(format_breakdown(result.timings))
-    print(f"results in {out} (boneflare report {out} draws the figures)")
+    tables = {"results": result.results, "failures": result.failures}
+    check_metrics(args.metrics, set(result.results["metric"].astype(str)))
+    summary = run_summary(tables, RunStore(out).read_provenance(), args.sort_by)
+    print(
+        render(
+            summary,
+            args.format or "table",
+            args.metrics,
+            title=f"Leaderboard of {out}",
+            width=args.width,
+            verbose=args.verbose,
+            run=out.name,
+        ),
+        end="",
+    )
+    if args.verbose:
+        print(format_breakdown(result.timings))
+    if args.report:
+        from boneflare.benchmarks.report import write_report
+
+        folder = write_report(
+            out,
+            figure_format=args.figure_format,
+            dpi=args.dpi,
+            metrics=args.metrics,
+            sort_by=args.sort_by,
+        )
+        print(f"report written to {folder / 'index.html'}", file=sys.stderr)
+    else:
+        print(f"results in {out} (boneflare report {out} draws the figures)", file=sys.stderr)
     if len(result.failures):
         n = result.failures["classifier"].nunique()
         print(

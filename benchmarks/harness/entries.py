@@ -18,7 +18,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import packages_distributions, version
 from typing import Any
 
 from sklearn.base import clone
@@ -32,6 +31,7 @@ from boneflare.benchmarks.harness.specs import (
     parse_spec,
     split_specs,
 )
+from boneflare.benchmarks.harness.versions import distribution_of
 from boneflare.classifiers.base import FlareClassifier
 from boneflare.classifiers.registry import names as classifier_names
 from boneflare.simulator.errors import BoneflareError, ClassifierSpecError
@@ -42,15 +42,6 @@ instance (its parameters are kept) or a class (its defaults)."""
 
 ALL = "all"
 """The spec that stands for every registered classifier."""
-
-
-def distribution_of(cls: type) -> dict[str, str] | None:
-    """The installed distribution that provides ``cls`` (name and version), if any."""
-    top = cls.__module__.split(".")[0]
-    names = packages_distributions().get(top)
-    if not names:
-        return None
-    return {"name": names[0], "version": version(names[0])}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ whole configuration before doing any work, then
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,7 @@ def run_benchmark(
     force: bool = False,
     rerun_changed: bool = False,
     on_event: Callable[[str], None] | None = None,
+    command: Sequence[str] | None = None,
 ) -> BenchmarkResult:
     """Run (or resume) a benchmark into the folder ``out`` and return its tables.
 
@@ -121,6 +122,8 @@ def run_benchmark(
         refusing to resume.
     on_event : callable, optional
         Called with one-line messages (what is skipped, what runs).
+    command : sequence of str, optional
+        The command line that started this session, recorded in the provenance.
 
     Raises
     ------
@@ -154,6 +157,7 @@ def run_benchmark(
             "workers": execution.workers,
             "scheduler": execution.scheduler,
             "timeout": execution.timeout,
+            "command": list(command) if command is not None else None,
             "status": "running",
         }
         info["sessions"] = [*info.get("sessions", []), session]

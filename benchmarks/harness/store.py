@@ -203,7 +203,9 @@ class RunStore:
 
         """
         info = self.read_provenance()
-        difference = _first_difference(info.get("experiment"), experiment)
+        difference = _first_difference(
+            _without_versions(info.get("experiment")), _without_versions(experiment)
+        )
         if difference is not None:
             raise BoneflareError(
                 f"run folder {self.path} holds a different benchmark (differs at {difference}); "
@@ -460,3 +462,19 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return sink.getvalue().to_pybytes()
+
+
+def _without_versions(experiment: Any) -> Any:
+    """The definition of a run without its classifiers' distribution versions.
+
+    Versions are compared apart, when a run resumes (see
+    :mod:`boneflare.benchmarks.harness.versions`): a changed version is refused with its
+    own message, or its units recomputed with ``--rerun-changed``.
+    """
+    if not isinstance(experiment, dict) or "classifiers" not in experiment:
+        return experiment
+    classifiers = [
+        {k: v for k, v in c.items() if k != "distribution"} if isinstance(c, dict) else c
+        for c in experiment["classifiers"]
+    ]
+    return {**experiment, "classifiers": classifiers}

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib import metadata
+from typing import TYPE_CHECKING
 
-from boneflare.benchmarks.harness.entries import ClassifierEntry
 from boneflare.classifiers.registry import GROUP
+
+if TYPE_CHECKING:
+    from boneflare.benchmarks.harness.entries import ClassifierEntry
 from boneflare.simulator import __version__
 
 BONEFLARE = "boneflare"
 """Key of boneflare's own version (the simulator and the harness)."""
 
 
-def distribution_of(cls: type) -> str:
-    """``"<distribution> <version>"`` that provides a class, or ``"unknown"``.
+def distribution_of(cls: type) -> dict[str, str] | None:
+    """The installed distribution that provides a class: its name and version, or None.
 
     Found through the entry point that registers the class, else through the
     distribution that installs its top-level package.
@@ -27,20 +30,26 @@ def distribution_of(cls: type) -> str:
     target = f"{cls.__module__}:{cls.__qualname__}"
     for ep in metadata.entry_points(group=GROUP):
         if ep.value.replace(" ", "") == target and ep.dist is not None:
-            return f"{ep.dist.name} {ep.dist.version}"
+            return {"name": ep.dist.name, "version": ep.dist.version}
     top = cls.__module__.split(".")[0]
     for name in metadata.packages_distributions().get(top, []):
         try:
-            return f"{name} {metadata.version(name)}"
+            return {"name": name, "version": metadata.version(name)}
         except metadata.PackageNotFoundError:  # pragma: no cover - listed but gone
             continue
-    return "unknown"
+    return None
+
+
+def _version_label(cls: type) -> str:
+    """``"<distribution> <version>"`` of a class, or ``"unknown"``."""
+    found = distribution_of(cls)
+    return f"{found['name']} {found['version']}" if found else "unknown"
 
 
 def run_versions(entries: Sequence[ClassifierEntry]) -> dict[str, str]:
     """The version of boneflare and, per classifier label, its distribution and version."""
     out = {BONEFLARE: __version__}
-    out |= {e.label: distribution_of(type(e.prototype)) for e in entries}
+    out |= {e.label: _version_label(type(e.prototype)) for e in entries}
     return out
 
 

@@ -1,315 +1,329 @@
-"""The leaderboard: per scenario and task, every classifier's metrics as mean ± Monte Carlo SE.
+"""The leaderboard's content: per task and scenario, the ranked classifiers and the ceiling.
 
 Built on :mod:`boneflare.benchmarks.aggregate` (``summarise``, ``paired_differences``,
-``leaderboard``, ``oracle_warnings``, ``deferral_tradeoff``); this module only chooses
-the columns and writes them as Markdown (printed by ``boneflare benchmark`` and written
-by ``boneflare report``). Tasks come in the order of
-:data:`boneflare.simulator.observed.TASKS`: the decision point first.
+``leaderboard``); :mod:`boneflare.benchmarks.report.formats` writes it as a text table,
+Markdown, CSV or JSON. Nothing here computes a metric: every number is a summary of the
+long results across replicates.
+
+A run scored on several tasks (a ``task`` column in the results) is summarised per
+task, the decision point first. A classifier that trains on the test scenario's truth
+(``trains_on_test_scenario``, the Bayes oracle) is the *ceiling*: shown apart from the
+ranking, and a classifier that beats it by more than two Monte Carlo SE is named in a
+warning, since that says the ceiling is not one.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
-import numpy as np
 import pandas as pd
 
 from boneflare.benchmarks.aggregate import (
-    deferral_tradeoff,
+    WARNING_SE,
     leaderboard,
     oracle_warnings,
     paired_differences,
     summarise,
 )
-
-COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
-    ("roc_auc", "ROC AUC", "{:.3f}"),
-    ("sensitivity_flare", "sens. flare", "{:.3f}"),
-    ("specificity", "specificity", "{:.3f}"),
-    ("balanced_accuracy", "bal. acc.", "{:.3f}"),
-    ("brier", "Brier", "{:.3f}"),
-    ("log_loss", "log loss", "{:.3f}"),
-    ("flare_patients_stopped_share", "flare pts stopped", "{:.3f}"),
-    ("effective_days_lost", "days lost", "{:.1f}"),
-    ("progression_delay_days", "PD delay (d)", "{:.1f}"),
-    ("episodes_deferred_share", "deferred", "{:.3f}"),
-    ("fit_seconds", "fit ms", "{:.1f}"),
-    ("predict_seconds", "predict ms", "{:.1f}"),
-)
-"""Leaderboard columns: metric, header, number format (mean and MCSE alike)."""
-
-SCALES: Final[dict[str, float]] = {"fit_seconds": 1000.0, "predict_seconds": 1000.0}
-"""Display factors (seconds shown as milliseconds); stored values are unscaled."""
-
-DIFFERENCE_METRICS: Final[tuple[str, ...]] = (
-    "roc_auc",
-    "balanced_accuracy",
-    "brier",
-    "flare_patients_stopped_share",
-    "effective_days_lost",
-    "progression_delay_days",
-)
-"""Metrics shown as paired differences against the reference classifier."""
+from boneflare.benchmarks.report.glossary import DEFAULT_COLUMNS, info
+from boneflare.simulator.observed import TASKS
 
 SORT_METRIC: Final[str] = "roc_auc"
-"""Metric the leaderboard is sorted by (best first)."""
+"""Metric the leaderboard is sorted by unless told otherwise (best first)."""
+
+DIFFERENCE_METRICS: Final[tuple[str, ...]] = DEFAULT_COLUMNS
+"""Metrics shown as paired differences against the reference classifier."""
+
+
+def ordered_tasks(tasks: Sequence[str]) -> list[str]:
+    """Tasks in display order: the decision point, all episodes, then any other by name."""
+    known = [t for t in TASKS if t in tasks]
+    return known + sorted(t for t in set(tasks) if t not in TASKS)
+
+
+def by_task(frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Split a table with an optional ``task`` column, in display order ("" if no column)."""
+    if "task" not in frame.columns:
+        yield "", frame
+        return
+    for task in ordered_tasks(list(frame["task"].astype(str).unique())):
+        yield task, frame[frame["task"].astype(str) == task].drop(columns="task")
+
+
+def _with_task(frame: pd.DataFrame, task: str) -> pd.DataFrame:
+    out = frame.copy()
+    out.insert(0, "task", task)
+    return out
 
 
 @dataclass
 class Summary:
-    """Aggregated results of a run.
+    """Aggregated results of a run, per task.
 
     Attributes
     ----------
     summary : DataFrame
-        :func:`boneflare.benchmarks.aggregate.summarise` of the results.
-    board : DataFrame
-        :func:`boneflare.benchmarks.aggregate.leaderboard` sorted by :data:`SORT_METRIC`.
+        :func:`boneflare.benchmarks.aggregate.summarise` per task, with a leading
+        ``task`` column (``""`` when the run has no tasks).
     differences : DataFrame or None
-        :func:`boneflare.benchmarks.aggregate.paired_differences` against ``reference``.
+        Paired differences against ``reference``, with ``task``.
     reference : str or None
-        The reference classifier.
+        The reference classifier of the paired differences.
     failures : DataFrame
         Failure records.
-    warnings : DataFrame
-        :func:`boneflare.benchmarks.aggregate.oracle_warnings` on ROC AUC: classifiers
-        beating the oracle by more than 2 Monte Carlo SE (empty when none, or no oracle).
-    tradeoff : DataFrame
-        :func:`boneflare.benchmarks.aggregate.deferral_tradeoff`: flare patients stopped
-        against delay, per classifier and deferral policy, at the decision point.
+    ceilings : tuple of str
+        Classifiers shown as a ceiling, apart from the ranking.
+    scored : DataFrame
+        ``task, scenario, classifier, replicates``: replicates with any result.
+    planned : int or None
+        Replicates planned per scenario (``None``: unknown).
+    sort_by : str
+        Metric the rows are ranked by.
+    warnings : list of str
+        Classifiers that beat the ceiling by more than
+        :data:`~boneflare.benchmarks.aggregate.WARNING_SE` Monte Carlo SE.
 
     """
 
     summary: pd.DataFrame
-    board: pd.DataFrame
     differences: pd.DataFrame | None
     reference: str | None
     failures: pd.DataFrame
-    warnings: pd.DataFrame
-    tradeoff: pd.DataFrame
-
-    def scopes(self) -> list[tuple[str, str | None]]:
-        """(scenario, task) of every leaderboard section, in order (task None: no tasks)."""
-        if "task" not in self.board.columns:
-            return [(s, None) for s in sorted(self.board["scenario"].unique())]
-        keys = self.board[["scenario", "task"]].drop_duplicates()
-        keys = keys.sort_values(["scenario", "task"], kind="mergesort")
-        return [(str(s), str(t)) for s, t in keys.itertuples(index=False)]
+    ceilings: tuple[str, ...] = ()
+    scored: pd.DataFrame = field(default_factory=pd.DataFrame)
+    planned: int | None = None
+    sort_by: str = SORT_METRIC
+    warnings: list[str] = field(default_factory=list)
 
 
-def summarise_run(results: pd.DataFrame, failures: pd.DataFrame, reference: str | None) -> Summary:
-    """Aggregate a run's long results across replicates (missing values excluded).
+@dataclass
+class Board:
+    """The leaderboard of one task and scenario.
 
-    Parameters
+    Attributes
     ----------
-    results : DataFrame
-        Long results (scenario, classifier, replicate, metric, value).
-    failures : DataFrame
-        Failure records (shown under the leaderboard).
-    reference : str or None
-        Classifier of the paired differences (none when absent from the results).
-
-    Returns
-    -------
-    Summary
-        Summary, leaderboard, paired differences and failures.
+    task : str
+        Task name (``""`` when the run has no tasks).
+    scenario : str
+        Scenario label.
+    ranked : list of str
+        Classifiers other than the ceiling, best first on the sort metric.
+    ceiling : list of str
+        Ceiling classifiers present in this scenario.
+    stats : DataFrame
+        Summary rows of this task and scenario, indexed by (classifier, metric).
+    scored : dict of str to int
+        Replicates with results, per classifier.
+    planned : int or None
+        Replicates planned.
 
     """
-    summary = summarise(results)
-    if (summary["metric"] == SORT_METRIC).any():
-        board = _complete_first(leaderboard(summary, SORT_METRIC), coverage(results, failures))
-    else:
-        board = pd.DataFrame(columns=["scenario", "classifier"])
-    differences = None
-    if reference is not None and (results["classifier"] == reference).any():
-        differences = paired_differences(results, reference)
-    warnings = oracle_warnings(results, metric=SORT_METRIC)
-    return Summary(
-        summary, board, differences, reference, failures, warnings, deferral_tradeoff(summary)
-    )
+
+    task: str
+    scenario: str
+    ranked: list[str]
+    ceiling: list[str]
+    stats: pd.DataFrame
+    scored: dict[str, int]
+    planned: int | None
+
+    @property
+    def title(self) -> str:
+        """``"paper, decision_point"`` (the task only when there is one)."""
+        return f"{self.scenario}, {self.task}" if self.task else self.scenario
+
+    @property
+    def replicates(self) -> int:
+        """Largest number of replicates any classifier was scored in."""
+        return max(self.scored.values(), default=0)
+
+    def incomplete(self, classifier: str) -> bool:
+        """Whether ``classifier`` was scored in fewer replicates than planned."""
+        planned = self.planned if self.planned is not None else self.replicates
+        return self.scored.get(classifier, 0) < planned
+
+    def prevalence(self) -> tuple[float, float]:
+        """Mean scored episodes per cohort and their flare share (NaN if not recorded)."""
+        for classifier in [*self.ranked, *self.ceiling]:
+            episodes = self.value(classifier, "n_episodes")
+            flare = self.value(classifier, "n_flare")
+            if not math.isnan(episodes):
+                return episodes, flare / episodes if episodes else math.nan
+        return math.nan, math.nan
+
+    def value(self, classifier: str, metric: str, stat: str = "mean") -> float:
+        """One statistic (``mean``, ``mcse``, ``ci_low``...) of a metric; NaN if absent."""
+        try:
+            return float(self.stats.loc[(classifier, metric), stat])
+        except KeyError:
+            return math.nan
+
+    def metrics(self) -> list[str]:
+        """Metrics present in this board."""
+        return list(self.stats.index.get_level_values("metric").unique())
 
 
-def _part(frame: pd.DataFrame, scenario: str, task: str | None) -> pd.DataFrame:
-    """Rows of one scenario (and task, when given)."""
-    keep = frame["scenario"] == scenario
-    if task is not None:
-        keep &= frame["task"].astype(str) == task
-    return frame[keep]
+def _rank(summary: pd.DataFrame, metric: str) -> list[str]:
+    """Classifiers best first on ``metric`` (alphabetical if it is absent)."""
+    if not (summary["metric"] == metric).any():
+        return sorted(summary["classifier"].astype(str).unique())
+    board = leaderboard(summary, metric)
+    return [str(c) for c in board["classifier"]]
 
 
-def coverage(results: pd.DataFrame, failures: pd.DataFrame | None) -> pd.DataFrame:
-    """Replicates in which each classifier was scored, and replicates planned, per scenario.
+def _ceiling_warnings(
+    results: pd.DataFrame, task: str, ceilings: Sequence[str], metric: str
+) -> list[str]:
+    """Name every classifier that beats a ceiling on ``metric`` beyond Monte Carlo error."""
+    out = []
+    for ceiling in ceilings:
+        for row in oracle_warnings(results, ceiling, metric).itertuples(index=False):
+            gain = abs(row.mean)
+            spread = f"{gain / row.mcse:.1f}" if row.mcse > 0 else "infinitely many"
+            where = f"{row.scenario}, {task}" if task else str(row.scenario)
+            out.append(
+                f"{row.classifier} beats the ceiling {ceiling} on {info(metric).header} by "
+                f"{gain:.3g} ({spread} Monte Carlo SE of the paired difference, "
+                f"more than {WARNING_SE:g}) in {where}: the ceiling is not a ceiling there"
+            )
+    return out
 
-    A replicate is not scored when the failures name the classifier there, or when the
-    classifier's training failed (a failure of replicate -1) and it has no value there.
-    A metric that is merely undefined in a cohort (NaN) does not count as a failure.
+
+def scored_replicates(results: pd.DataFrame, failures: pd.DataFrame | None) -> pd.DataFrame:
+    """Replicates in which each classifier was scored, per scenario.
+
+    A replicate counts unless a failure is recorded for the classifier there, or its
+    training failed (a failure of replicate -1: no replicate counts). A metric merely
+    undefined in a cohort (NaN, e.g. an AUC without flare) is a missing value, not a
+    failure.
 
     Returns
     -------
     DataFrame
-        ``scenario``, ``classifier``, ``scored`` and ``planned``.
+        ``scenario``, ``classifier`` and ``replicates``.
 
     """
-    keys = ["scenario", "classifier"]
-    if results.empty:
-        return pd.DataFrame(columns=[*keys, "scored", "planned"])
-    cells = results[[*keys, "replicate"]].drop_duplicates().reset_index(drop=True)
-    failed = np.zeros(len(cells), dtype=bool)
+    keys = ["scenario", "classifier", "replicate"]
+    present = results.loc[:, keys].astype({"scenario": str, "classifier": str, "replicate": int})
+    present = present.drop_duplicates()
     if failures is not None and len(failures):
-        in_unit = failures.loc[failures["replicate"] >= 0, [*keys, "replicate"]]
-        marks = {(str(s), str(c), int(r)) for s, c, r in in_unit.itertuples(index=False)}
-        failed |= np.array(
-            [(str(s), str(c), int(r)) in marks for s, c, r in cells.itertuples(index=False)],
-            dtype=bool,
+        failed = failures.loc[:, keys].astype(
+            {"scenario": str, "classifier": str, "replicate": int}
         )
-        untrained = set(failures.loc[failures["replicate"] < 0, "classifier"])
-        valued = results[results["value"].notna()][[*keys, "replicate"]].drop_duplicates()
-        has_value = cells.merge(valued.assign(_v=True), on=[*keys, "replicate"], how="left")
-        failed |= cells["classifier"].isin(untrained).to_numpy() & has_value["_v"].isna().to_numpy()
-    cells = cells.assign(scored=~failed)
-    out = cells.groupby(keys, sort=False)["scored"].sum().astype(int).reset_index()
-    planned = results.groupby("scenario", sort=False)["replicate"].nunique().rename("planned")
-    return out.merge(planned.reset_index(), on="scenario", how="left")
+        untrained = failed.loc[failed["replicate"] < 0, ["scenario", "classifier"]]
+        per_unit = failed.loc[failed["replicate"] >= 0].drop_duplicates()
+        marked = present.merge(per_unit.assign(_failed=True), on=keys, how="left")
+        marked = marked.merge(
+            untrained.drop_duplicates().assign(_untrained=True),
+            on=["scenario", "classifier"],
+            how="left",
+        )
+        keep = marked["_failed"].isna() & marked["_untrained"].isna()
+        present = present[keep.to_numpy()]
+    counts = present.groupby(["scenario", "classifier"])["replicate"].nunique()
+    return counts.rename("replicates").reset_index()
 
 
-def _complete_first(board: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
-    """The leaderboard with ``scored`` and ``planned`` columns, complete classifiers first.
+def summarise_run(
+    results: pd.DataFrame,
+    failures: pd.DataFrame,
+    reference: str | None,
+    *,
+    ceilings: Sequence[str] = (),
+    planned: int | None = None,
+    sort_by: str = SORT_METRIC,
+) -> Summary:
+    """Aggregate a run's long results across replicates, per task (missing values excluded).
 
-    A classifier scored in fewer replicates than planned is ranked after every
-    complete one (its mean is over other cohorts, so not comparable); the order is
+    Parameters
+    ----------
+    results : DataFrame
+        Long results (``[task,] scenario, classifier, replicate, metric, value``).
+    failures : DataFrame
+        Failure records (shown under the leaderboard).
+    reference : str or None
+        Classifier of the paired differences (none when absent from the results).
+    ceilings : sequence of str
+        Classifiers to show as a ceiling rather than rank (the Bayes oracle).
+    planned : int, optional
+        Replicates planned per scenario; classifiers scored in fewer are marked.
+    sort_by : str
+        Metric to rank by (best first, in its direction).
+
+    Returns
+    -------
+    Summary
+        Per-task summaries, paired differences, replicate counts and warnings.
+
+    """
+    summaries, differences, scored, warnings = [], [], [], []
+    present = set(results["classifier"].astype(str).unique()) if len(results) else set()
+    ceilings = tuple(c for c in ceilings if c in present)
+    for task, part in by_task(results):
+        summaries.append(_with_task(summarise(part), task))
+        scored.append(_with_task(scored_replicates(part, failures), task))
+        if reference is not None and (part["classifier"] == reference).any():
+            differences.append(_with_task(paired_differences(part, reference), task))
+        warnings += _ceiling_warnings(part, task, ceilings, "roc_auc")
+        if sort_by != "roc_auc":
+            warnings += _ceiling_warnings(part, task, ceilings, sort_by)
+    summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
+    return Summary(
+        summary=summary,
+        differences=pd.concat(differences, ignore_index=True) if differences else None,
+        reference=reference,
+        failures=failures,
+        ceilings=ceilings,
+        scored=pd.concat(scored, ignore_index=True) if scored else pd.DataFrame(),
+        planned=planned,
+        sort_by=sort_by,
+        warnings=warnings,
+    )
+
+
+def _complete_first(order: list[str], counts: pd.DataFrame, planned: int | None) -> list[str]:
+    """``order`` with classifiers scored in fewer replicates than planned moved last.
+
+    Their means are over other cohorts than the rest, so not comparable; the order is
     otherwise kept.
     """
-    merged = board.merge(counts, on=["scenario", "classifier"], how="left")
-    incomplete = (merged["scored"] < merged["planned"]).astype(int)
-    order = merged.assign(_incomplete=incomplete, _rank=range(len(merged)))
-    keys = [k for k in ("scenario", "task") if k in order.columns]
-    order = order.sort_values([*keys, "_incomplete", "_rank"], kind="mergesort")
-    return order.drop(columns=["_incomplete", "_rank"]).reset_index(drop=True)
+    scored = dict(zip(counts["classifier"].astype(str), counts["replicates"], strict=True))
+    full = planned if planned is not None else max(scored.values(), default=0)
+    return sorted(order, key=lambda c: scored.get(c, 0) < full)
 
 
-def _label(row: pd.Series) -> str:
-    """A classifier's name, marked when it was scored in fewer replicates than planned."""
-    name = str(row["classifier"])
-    scored, planned = row.get("scored"), row.get("planned")
-    if scored is None or planned is None or pd.isna(scored) or scored >= planned:
-        return name
-    return f"{name} ({int(scored)} of {int(planned)} replicates)"
-
-
-def _cell(mean: float, mcse: float, fmt: str, scale: float = 1.0) -> str:
-    if mean is None or math.isnan(mean):
-        return "n/a"
-    text = fmt.format(mean * scale)
-    if mcse is not None and not math.isnan(mcse):
-        text += " ± " + fmt.format(mcse * scale)
-    return text
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """A Markdown table with columns padded to a common width (readable as plain text)."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = [
-        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows
-    ]
-    return [line, rule, *body]
-
-
-def board_rows(
-    board: pd.DataFrame, scenario: str, task: str | None = None
-) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of one scenario's (and task's) leaderboard (columns of the run only)."""
-    part = _part(board, scenario, task)
-    present = [(m, h, f) for m, h, f in COLUMNS if f"{m}_mean" in part.columns]
-    header = ["classifier", *(h for _, h, _ in present)]
-    rows = [
-        [
-            _label(r),
-            *(_cell(r[f"{m}_mean"], r[f"{m}_mcse"], f, SCALES.get(m, 1.0)) for m, _, f in present),
-        ]
-        for _, r in part.iterrows()
-    ]
-    return header, rows
-
-
-def difference_rows(
-    differences: pd.DataFrame, scenario: str, task: str | None = None
-) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of paired differences (mean and 95% interval) for one scenario, task."""
-    part = _part(differences, scenario, task)
-    formats = {m: f for m, _, f in COLUMNS}
-    headers = {m: h for m, h, _ in COLUMNS}
-    metrics = [m for m in DIFFERENCE_METRICS if (part["metric"] == m).any()]
-    header = ["classifier", *(f"Δ {headers[m]}" for m in metrics)]
-    rows = []
-    for classifier in sorted(part["classifier"].unique()):
-        row = [str(classifier)]
-        for m in metrics:
-            hit = part[(part["classifier"] == classifier) & (part["metric"] == m)]
-            r = hit.iloc[0]
-            fmt = formats[m]
-            if math.isnan(r["mean"]):
-                row.append("n/a")
-            elif math.isnan(r["ci_low"]):
-                row.append(fmt.format(r["mean"]))
-            else:
-                low, high = fmt.format(r["ci_low"]), fmt.format(r["ci_high"])
-                row.append(f"{fmt.format(r['mean'])} [{low}, {high}]")
-        rows.append(row)
-    return header, rows
-
-
-def prevalence(summary: pd.DataFrame, scenario: str, task: str | None = None) -> str:
-    """Episodes per cohort and the flare share among them (pooled), as a short phrase.
-
-    Every classifier is scored on the same episodes, so the first one's counts serve.
-    Empty when the run holds no counts.
-    """
-    part = _part(summary, scenario, task)
-    means = part.groupby("metric", observed=True)["mean"].first()
-    if "n_episodes" not in means or "n_flare" not in means or not means["n_episodes"] > 0:
-        return ""
-    share = means["n_flare"] / means["n_episodes"]
-    return f"; {means['n_episodes']:.1f} episodes per cohort, flare share {share:.3f}"
-
-
-def tradeoff_rows(
-    tradeoff: pd.DataFrame, scenario: str, task: str | None = None
-) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the deferral trade-off (mean ± MCSE) for one scenario, task."""
-    part = _part(tradeoff, scenario, task)
-    header = ["classifier", "policy", "flare pts stopped", "PD delay (d)", "deferred"]
-    columns = (
-        ("flare_patients_stopped_share", "{:.3f}"),
-        ("progression_delay_days", "{:.1f}"),
-        ("episodes_deferred_share", "{:.3f}"),
-    )
-    rows = [
-        [
-            str(r["classifier"]),
-            str(r["policy"]),
-            *(_cell(r[f"{m}_mean"], r[f"{m}_mcse"], f) for m, f in columns),
-        ]
-        for _, r in part.iterrows()
-    ]
-    return header, rows
-
-
-def warning_line(warnings: pd.DataFrame) -> str | None:
-    """One line naming the classifiers that beat the oracle by more than 2 MCSE, or None."""
-    if warnings is None or warnings.empty:
-        return None
-    items = []
-    for _, r in warnings.iterrows():
-        where = str(r["scenario"]) + (f"/{r['task']}" if "task" in warnings.columns else "")
-        items.append(f"{r['classifier']} on {where} (+{r['mean']:.3f} ± {r['mcse']:.3f})")
-    return f"Warning: beats the oracle's {SORT_METRIC} by more than 2 Monte Carlo SE: " + "; ".join(
-        items
-    )
+def boards(summary: Summary) -> list[Board]:
+    """One :class:`Board` per task and scenario, tasks in display order, scenarios by name."""
+    if summary.summary.empty:
+        return []
+    out = []
+    for task, part in by_task(summary.summary):
+        for scenario in sorted(part["scenario"].astype(str).unique()):
+            rows = part[part["scenario"].astype(str) == scenario]
+            order = _rank(rows, summary.sort_by)
+            counts = summary.scored
+            counts = counts[(counts["task"] == task) & (counts["scenario"].astype(str) == scenario)]
+            out.append(
+                Board(
+                    task=task,
+                    scenario=scenario,
+                    ranked=_complete_first(
+                        [c for c in order if c not in summary.ceilings], counts, summary.planned
+                    ),
+                    ceiling=[c for c in order if c in summary.ceilings],
+                    stats=rows.assign(classifier=rows["classifier"].astype(str)).set_index(
+                        ["classifier", "metric"]
+                    ),
+                    scored=dict(
+                        zip(counts["classifier"].astype(str), counts["replicates"], strict=True)
+                    ),
+                    planned=summary.planned,
+                )
+            )
+    return out
 
 
 def failure_lines(failures: pd.DataFrame) -> list[str]:
@@ -320,79 +334,39 @@ def failure_lines(failures: pd.DataFrame) -> list[str]:
     grouped = failures.groupby(["classifier", "stage", "message"], sort=True, observed=True)
     for (classifier, stage, message), rows in grouped:
         units = rows["unit"].nunique()
-        lines.append(f"- {classifier} failed in {stage} ({units} unit(s)): {message}")
+        lines.append(f"{classifier} failed in {stage} ({units} unit(s)): {message}")
     return lines
 
 
-def _reference_note(summary: Summary, scenario: str) -> str:
-    """``; the reference ... was scored in k of n replicates only`` when it failed in some."""
-    board = summary.board
-    hit = board[(board["scenario"] == scenario) & (board["classifier"] == summary.reference)]
-    if hit.empty or "scored" not in hit.columns:
-        return ""
-    scored, planned = int(hit["scored"].iloc[0]), int(hit["planned"].iloc[0])
-    if scored >= planned:
-        return ""
-    return (
-        f"; the reference failed in {planned - scored} of {planned} replicates, so only "
-        f"the {scored} where it was scored are paired"
-    )
-
-
-def leaderboard_markdown(summary: Summary, title: str = "Leaderboard") -> str:
-    """Return the leaderboard of every scenario and task, differences, trade-off, failures.
+def run_summary(
+    tables: dict[str, pd.DataFrame], info_: dict, sort_by: str = SORT_METRIC
+) -> Summary:
+    """Summarise a stored run from its tables and provenance (ceilings, planned replicates).
 
     Parameters
     ----------
-    summary : Summary
-        From :func:`summarise_run`.
-    title : str
-        Top heading.
+    tables : dict of str to DataFrame
+        ``results`` and ``failures`` of the run.
+    info_ : dict
+        The run's provenance (``experiment``: reference, replicates, classifiers).
+    sort_by : str
+        Metric to rank by.
 
     Returns
     -------
-    str
-        Markdown text; its tables are padded so that it also reads as plain text. The
-        decision-point task comes first in every scenario.
+    Summary
+        As :func:`summarise_run`.
 
     """
-    out = [f"# {title}", ""]
-    out.append(
-        "Mean ± Monte Carlo standard error across replicates; missing values (e.g. AUC in a "
-        f"cohort without flare) are excluded. Sorted by {SORT_METRIC}, best first; a "
-        "classifier scored in fewer replicates than planned is marked and ranked last."
+    experiment = info_.get("experiment", {})
+    ceilings = [
+        c["label"] for c in experiment.get("classifiers", []) if c.get("trains_on_test_scenario")
+    ]
+    return summarise_run(
+        tables["results"],
+        tables["failures"],
+        experiment.get("reference"),
+        ceilings=ceilings,
+        planned=experiment.get("replicates"),
+        sort_by=sort_by,
     )
-    warning = warning_line(summary.warnings)
-    if warning:
-        out += ["", warning]
-    for scenario, task in summary.scopes():
-        header, rows = board_rows(summary.board, scenario, task)
-        part = _part(summary.summary, scenario, task)
-        n = (part["n"] + part["n_missing"]).max()
-        name = scenario if task is None else f"{scenario}: {task}"
-        counts = prevalence(summary.summary, scenario, task)
-        out += ["", f"## {name} ({int(n)} replicates{counts})", "", *_table(header, rows)]
-        if summary.differences is not None and len(summary.differences):
-            header, rows = difference_rows(summary.differences, scenario, task)
-            if rows:
-                out += [
-                    "",
-                    f"Paired differences against {summary.reference} (mean [95% interval]"
-                    f"{_reference_note(summary, scenario)}):",
-                    "",
-                    *_table(header, rows),
-                ]
-        header, rows = tradeoff_rows(summary.tradeoff, scenario, task)
-        if rows:
-            out += [
-                "",
-                "Deferral at the decision point: flare patients stopped against days of delay "
-                "before true progression is acted on (call: the single-scan call; "
-                "defer_uncertain, defer_all: wait for the next CT):",
-                "",
-                *_table(header, rows),
-            ]
-    lines = failure_lines(summary.failures)
-    if lines:
-        out += ["", "## Failures", "", *lines]
-    return "\n".join(out) + "\n"

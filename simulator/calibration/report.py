@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from scipy import stats
 
 from boneflare.simulator.calibration.check import check_tables, to_markdown
@@ -129,10 +130,14 @@ def _plot_targets(result: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def _plot_figure1(tables: CohortTables, path: Path) -> None:
-    import matplotlib.pyplot as plt
+def draw_figure1(tables: CohortTables) -> Figure:
+    """The paper's Figure 1, simulated: median % of baseline ALP and calcium by cycle.
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    One line per group (flare, benefit, progression) with its interquartile band, for
+    bone-metastatic patients with five-month labs (:func:`percent_by_cycle`).
+    """
+    fig = Figure(figsize=(10, 4))
+    axes = fig.subplots(1, 2)
     for ax, analyte, label in ((axes[0], "alp", "ALP"), (axes[1], "calcium", "Calcium")):
         frame = percent_by_cycle(tables, analyte)
         for group in GROUPS:
@@ -150,17 +155,23 @@ def _plot_figure1(tables: CohortTables, path: Path) -> None:
         ax.set_title(f"{label} by group (IQR bands)")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
-def _plot_figure7(tables: CohortTables, path: Path, n: int = 12) -> None:
-    import matplotlib.pyplot as plt
+def _plot_figure1(tables: CohortTables, path: Path) -> None:
+    draw_figure1(tables).savefig(path, dpi=110)
 
+
+def draw_figure7(tables: CohortTables, n: int = 12) -> Figure:
+    """The paper's Figure 7, simulated: ALP paths of the first ``n`` flare patients.
+
+    A triangle marks the draw nearest to the day the flare was first seen on CT.
+    """
     onsets = flare_onsets(tables)
     chosen = onsets.index[:n]
     labs = tables.labs[(tables.labs["analyte"] == "alp") & tables.labs["patient_id"].isin(chosen)]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
     for pid, rows in labs.groupby("patient_id"):
         (line,) = ax.plot(rows["day"], rows["value"], lw=1)
         onset = onsets.loc[pid]
@@ -170,8 +181,11 @@ def _plot_figure7(tables: CohortTables, path: Path, n: int = 12) -> None:
     ax.set_ylabel("ALP (U/L)")
     ax.set_title(f"ALP of {len(chosen)} simulated flare patients (triangle: flare seen)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
+
+
+def _plot_figure7(tables: CohortTables, path: Path, n: int = 12) -> None:
+    draw_figure7(tables, n).savefig(path, dpi=110)
 
 
 def _plot_onsets(tables: CohortTables, path: Path) -> None:

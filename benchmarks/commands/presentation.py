@@ -1,0 +1,104 @@
+"""Options that choose how a run's results are shown (``benchmark`` and ``report``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from boneflare.benchmarks.metrics import METRIC_DIRECTIONS
+from boneflare.benchmarks.report.formats import FORMATS, WIDTH
+from boneflare.benchmarks.report.glossary import DEFAULT_COLUMNS
+from boneflare.benchmarks.report.leaderboard import SORT_METRIC
+from boneflare.benchmarks.report.style import DPI, FIGURE_FORMATS
+from boneflare.simulator.errors import BoneflareError
+
+
+def metric_list(text: str) -> list[str]:
+    """Argparse type: comma-separated metric names, each known (``results.parquet`` names)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("no metric given")
+    for name in names:
+        if name not in METRIC_DIRECTIONS:
+            known = ", ".join(METRIC_DIRECTIONS)
+            raise argparse.ArgumentTypeError(f"unknown metric {name!r}; known are {known}")
+    return names
+
+
+def rank_metric(text: str) -> str:
+    """Argparse type: a metric with a better direction (it can rank classifiers)."""
+    if "," in text:
+        raise argparse.ArgumentTypeError("give one metric to sort by")
+    (name,) = metric_list(text)
+    if METRIC_DIRECTIONS[name] not in ("higher", "lower"):
+        raise argparse.ArgumentTypeError(f"metric {name!r} is neutral and cannot rank")
+    return name
+
+
+def dpi_value(text: str) -> int:
+    """Argparse type: a resolution from 30 to 1200 dots per inch."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 30 <= value <= 1200:
+        raise argparse.ArgumentTypeError(f"must be from 30 to 1200, got {value}")
+    return value
+
+
+def add_leaderboard_options(parser: argparse.ArgumentParser, formats: bool = True) -> None:
+    """Add ``--metrics``, ``--sort-by``, ``--verbose`` (and ``--format``)."""
+    parser.add_argument(
+        "--metrics",
+        type=metric_list,
+        default=None,
+        metavar="M1,M2,...",
+        help=f"leaderboard columns (default {','.join(DEFAULT_COLUMNS)})",
+    )
+    parser.add_argument(
+        "--sort-by",
+        type=rank_metric,
+        default=SORT_METRIC,
+        metavar="METRIC",
+        help=f"rank classifiers by this metric, best first (default {SORT_METRIC})",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show timings (fit and predict per classifier, time by phase)",
+    )
+    if formats:
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            default=None,
+            help="print the leaderboard to standard output in this format",
+        )
+    parser.add_argument(
+        "--width",
+        type=int,
+        default=WIDTH,
+        help=f"width of the printed table in characters (default {WIDTH})",
+    )
+
+
+def add_figure_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--figure-format`` and ``--dpi``."""
+    parser.add_argument(
+        "--figure-format",
+        choices=FIGURE_FORMATS,
+        default="png",
+        help="format of the figure files (default png)",
+    )
+    parser.add_argument(
+        "--dpi",
+        type=dpi_value,
+        default=DPI,
+        help=f"resolution of raster figures (default {DPI})",
+    )
+
+
+def check_metrics(wanted: list[str] | None, present: set[str]) -> None:
+    """Raise if a metric asked for is not in the run's results."""
+    for name in wanted or []:
+        if name not in present:
+            raise BoneflareError(f"metric {name!r} is not in this run's results")
