@@ -41,3 +41,15 @@ def test_a_scenario_without_flares_cannot_be_scored():
         measure_difficulty(
             load_scenario("no_flare"), train_patients=1000, test_patients=1000, seed=1
         )
+
+
+def test_the_difficulty_dial_moves_the_boosted_auc_monotonically():
+    """More osteoblastic reaction in progression readings: a harder decision point."""
+    aucs = []
+    for reaction in (0.0, 0.5, 1.0):
+        scenario = load_scenario("paper", {"bone.progression_reaction": reaction})
+        d = measure_difficulty(scenario, train_patients=6000, test_patients=4000, seed=7)
+        aucs.append((d.boosted_auc, d.cue_auc["lesion_look"]))
+    boosted, look = zip(*aucs, strict=True)
+    assert boosted[0] > boosted[1] > boosted[2], boosted
+    assert look[0] > look[1] > look[2], look
