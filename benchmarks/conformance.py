@@ -47,7 +47,7 @@ from boneflare.benchmarks.conformance_checks import (
 )
 from boneflare.benchmarks.conformance_sample import SampleData, sample_data
 from boneflare.classifiers.base import FlareClassifier
-from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.errors import ConformanceError
 
 __all__ = [
     "CheckFailed",
@@ -73,10 +73,6 @@ __all__ = [
     "run_check",
     "sample_data",
 ]
-
-
-class ConformanceError(BoneflareError):
-    """A classifier failed the conformance suite (the message names the failed checks)."""
 
 
 @dataclass(frozen=True)

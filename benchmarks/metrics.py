@@ -20,9 +20,44 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 
-__all__ = ["METRIC_DIRECTIONS", "MetricDirection", "classification_metrics"]
+__all__ = [
+    "DEFERRAL_POLICIES",
+    "METRIC_DIRECTIONS",
+    "TRADEOFF_METRICS",
+    "MetricDirection",
+    "classification_metrics",
+    "policy_metric",
+]
 
 MetricDirection = Literal["higher", "lower", "none"]
+
+DEFERRAL_POLICIES: Final[tuple[str, ...]] = ("call", "defer_uncertain", "defer_all")
+"""What a policy does at the decision point (docs/results.md, "Deferral").
+
+``call``: the classifier's own single-scan call. ``defer_uncertain``: defer to the next
+CT when the classifier's P(flare) is near its threshold, else its call. ``defer_all``:
+defer every decision point to the next CT (PCWG3-style confirmation).
+"""
+
+TRADEOFF_METRICS: Final[tuple[str, ...]] = (
+    "flare_patients_stopped_share",
+    "progression_delay_days",
+    "episodes_deferred_share",
+)
+"""Consequence metrics of the deferral trade-off, computed for every policy."""
+
+
+def policy_metric(metric: str, policy: str) -> str:
+    """Name of ``metric`` under a deferral policy (``call`` keeps the plain name).
+
+    Examples
+    --------
+    >>> policy_metric("progression_delay_days", "defer_all")
+    'progression_delay_days:defer_all'
+
+    """
+    return metric if policy == "call" else f"{metric}:{policy}"
+
 
 METRIC_DIRECTIONS: Final[dict[str, MetricDirection]] = {
     # Classification metrics produced by :func:`classification_metrics`.
@@ -42,6 +77,13 @@ METRIC_DIRECTIONS: Final[dict[str, MetricDirection]] = {
     # Cost metrics.
     "fit_seconds": "lower",
     "predict_seconds": "lower",
+    # The deferral trade-off at the decision point, per policy (call: the plain names).
+    "flare_patients_stopped_share:defer_uncertain": "lower",
+    "progression_delay_days:defer_uncertain": "lower",
+    "episodes_deferred_share:defer_uncertain": "none",
+    "flare_patients_stopped_share:defer_all": "lower",
+    "progression_delay_days:defer_all": "lower",
+    "episodes_deferred_share:defer_all": "none",
 }
 """Which direction is better for each metric name.
 

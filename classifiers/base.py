@@ -26,17 +26,13 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.errors import ClassifierError
 from boneflare.simulator.observed import (
     ACTION_CONTINUE,
     ACTION_STOP,
     Decision,
     ObservedBatch,
 )
-
-
-class ClassifierError(BoneflareError):
-    """A classifier broke the contract (wrong shape, NaN, out of [0, 1], bad labels)."""
 
 
 class FlareClassifier(BaseEstimator):
@@ -57,6 +53,10 @@ class FlareClassifier(BaseEstimator):
     trains_on_test_scenario : bool
         Train on the scenario it is tested on even when a benchmark names another
         training scenario (the Bayes oracle knows the true model; nothing else should).
+    uncapped_training : bool
+        Always train on ``training_patients``, whatever cap a benchmark sets
+        (``--max-training-patients``): the Bayes oracle is the ceiling, and a ceiling
+        trained on a small cohort is none.
     """
 
     name: ClassVar[str] = ""
@@ -65,6 +65,7 @@ class FlareClassifier(BaseEstimator):
     threshold: ClassVar[float] = 0.5
     training_patients: ClassVar[int] = 20_000
     trains_on_test_scenario: ClassVar[bool] = False
+    uncapped_training: ClassVar[bool] = False
 
     # ----------------------------------------------------------------- hooks
     @abstractmethod

@@ -40,7 +40,8 @@ class BayesOracle(SklearnFlareClassifier):
     (:func:`~boneflare.classifiers.trajectory.trajectory_features`), then isotonic calibration on a
     held-out share of the training patients. A benchmark trains it on a very large
     cohort (``training_patients``) drawn from the *test* scenario itself
-    (``trains_on_test_scenario``): it knows the model, never the patient's latent values
+    (``trains_on_test_scenario``), never capped by ``--max-training-patients``
+    (``uncapped_training``): it knows the model, never the patient's latent values
     or truth. Its AUC and log loss estimate the ceiling an honest classifier can reach;
     finite data and features make it a slight underestimate.
 
@@ -73,6 +74,7 @@ class BayesOracle(SklearnFlareClassifier):
         "approximate Bayes posterior: calibrated boosting on a huge cohort of the true scenario"
     )
     trains_on_test_scenario = True
+    uncapped_training = True
     training_patients = 150_000
 
     def __init__(

@@ -11,18 +11,10 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 from boneflare.classifiers.base import FlareClassifier
-from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.errors import PluginLoadError, UnknownClassifierError
 
 GROUP = "boneflare.classifiers"
 """The entry-point group scanned for classifiers."""
-
-
-class UnknownClassifierError(BoneflareError):
-    """No classifier is registered under the requested name."""
-
-
-class PluginLoadError(BoneflareError):
-    """A registered entry point could not be imported or is not a FlareClassifier."""
 
 
 def names() -> list[str]:

@@ -7,8 +7,9 @@ as :mod:`boneflare.simulator.observed` (all a classifier needs) does not load th
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from boneflare.simulator.lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -42,14 +43,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name from its module on first use (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'boneflare.simulator' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

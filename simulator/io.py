@@ -17,11 +17,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from boneflare.simulator.choices import FORMATS
 from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.table_schema import conform
 from boneflare.simulator.tables import CohortTables
 
-FORMATS = ("parquet", "csv")
+__all__ = ["FORMATS", "PROVENANCE", "TableWriter", "prepare_folder", "read_cohort", "write_cohort"]
+
 PROVENANCE = "provenance.json"
 
 

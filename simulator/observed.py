@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.errors import BoneflareError, FutureDataError
 
 EPISODE_COLUMNS = ("episode_id", "patient_id", "day", "scan_index")
 PATIENT_COLUMNS = (
@@ -73,10 +73,6 @@ class Decision:
 
     p_flare: np.ndarray
     action: np.ndarray
-
-
-class FutureDataError(BoneflareError):
-    """A batch holds data dated after its episode's decision day."""
 
 
 @dataclass(frozen=True)
@@ -218,19 +214,29 @@ def decision_points(
         those patients.
 
     """
-    eps = episodes.loc[:, ["patient_id", "day"]].reset_index(drop=True)
-    order = np.lexsort((eps["day"].to_numpy(), eps["patient_id"].to_numpy()))
-    pid_sorted = eps["patient_id"].to_numpy()[order]
+    pid = episodes["patient_id"].to_numpy()
+    day = episodes["day"].to_numpy(dtype=float)
+    order = np.lexsort((day, pid))
+    pid_sorted = pid[order]
     first_sorted = np.ones(len(order), dtype=bool)
     first_sorted[1:] = pid_sorted[1:] != pid_sorted[:-1]
     first = np.empty(len(order), dtype=bool)
     first[order] = first_sorted
 
-    bone = patients.set_index("patient_id")["bone_mets"]
-    has_bone = bone.reindex(eps["patient_id"]).fillna(False).to_numpy(dtype=bool)
+    with_bone = patients["bone_mets"].fillna(False).to_numpy(dtype=bool)
+    has_bone = np.isin(pid, patients["patient_id"].to_numpy()[with_bone])
 
-    progressed = scans.loc[scans["recist_response"].astype(str) == "PD", ["patient_id", "day"]]
-    first_pd = progressed.groupby("patient_id")["day"].min()
-    pd_day = first_pd.reindex(eps["patient_id"]).to_numpy(dtype=float)
-    soft_tissue_ok = ~(pd_day <= eps["day"].to_numpy(dtype=float))  # NaN: never PD
+    # numpy rather than groupby: this runs once per benchmark cohort
+    progressed = (scans["recist_response"] == "PD").to_numpy(dtype=bool)
+    pd_pid = scans["patient_id"].to_numpy()[progressed]
+    pd_day = scans["day"].to_numpy(dtype=float)[progressed]
+    by_patient = np.lexsort((pd_day, pd_pid))
+    pd_pid, pd_day = pd_pid[by_patient], pd_day[by_patient]
+    earliest = np.ones(pd_pid.size, dtype=bool)
+    earliest[1:] = pd_pid[1:] != pd_pid[:-1]
+    pd_pid, pd_day = pd_pid[earliest], pd_day[earliest]
+    at = np.minimum(np.searchsorted(pd_pid, pid), max(pd_pid.size - 1, 0))
+    found = pd_pid[at] == pid if pd_pid.size else np.zeros(pid.size, dtype=bool)
+    first_pd_day = np.where(found, pd_day[at] if pd_pid.size else np.inf, np.inf)
+    soft_tissue_ok = ~(first_pd_day <= day)  # inf: never PD
     return first & has_bone & soft_tissue_ok

@@ -12,7 +12,10 @@ import multiprocessing
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from os import PathLike
+from typing import Any
 
+from boneflare.simulator.choices import ENGINE_NAMES
 from boneflare.simulator.cohort import make_baseline
 from boneflare.simulator.draws import DRAW_BLOCK, draws_for_range
 from boneflare.simulator.engine import ENGINES, DecisionPolicy, FollowUp
@@ -21,9 +24,11 @@ from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.latent import make_latent
 from boneflare.simulator.observation import Patients
 from boneflare.simulator.progress import progress_bar
+from boneflare.simulator.scenarios.loader import load_scenario
 from boneflare.simulator.scenarios.schema import Scenario
 from boneflare.simulator.schedule import make_schedule
 from boneflare.simulator.tables import CohortTables, cohort_tables
+from boneflare.simulator.validation import check_choice, check_count, check_seed
 
 CHUNK_SIZE = 16 * DRAW_BLOCK
 """Patients per chunk of work (65,536): large enough to amortise per-event overhead,
@@ -31,6 +36,27 @@ small enough to keep a chunk's arrays near 100 MB."""
 
 MAX_PATIENTS = 2**31 - 1
 """Largest cohort: patient identifiers are int32 (half the memory of int64 in ``labs``)."""
+
+ScenarioLike = Scenario | str | PathLike
+"""A validated scenario, a preset name, or the path of a scenario TOML file."""
+
+
+def as_scenario(scenario: ScenarioLike) -> Scenario:
+    """Return ``scenario`` itself, or load the preset or TOML file it names.
+
+    Raises
+    ------
+    BoneflareError
+        If it is neither a Scenario, nor a known preset, nor a valid scenario file.
+
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | PathLike):
+        return load_scenario(scenario)
+    raise BoneflareError(
+        f"a scenario must be a Scenario, a preset name or a .toml path, got {scenario!r}"
+    )
 
 
 @dataclass(frozen=True)
@@ -59,12 +85,32 @@ class RunSpec:
     closed_loop: bool = False
 
     def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise BoneflareError(f"seed must be a non-negative integer, got {self.seed!r}")
-        if self.engine not in ENGINES:
-            raise BoneflareError(f"unknown engine {self.engine!r}: known are {', '.join(ENGINES)}")
+        check_seed(self.seed)
+        check_choice("engine", self.engine, ENGINE_NAMES)
         if self.closed_loop and self.policy is None:
             raise BoneflareError("closed loop needs a decision policy")
+
+    def provenance(self, n_patients: int, patient_id: int | None = None) -> dict[str, Any]:
+        """What a cohort of ``n_patients`` (or the one patient ``patient_id``) was made from.
+
+        The ``provenance.json`` written beside a cohort's tables: package and version,
+        seed, size, engine, policy, closed loop, and the resolved scenario and its hash.
+        """
+        from boneflare.simulator import __version__
+        from boneflare.simulator.scenarios import scenario_hash, scenario_to_dict
+
+        return {
+            "package": "boneflare",
+            "version": __version__,
+            "seed": self.seed,
+            "patients": n_patients,
+            "patient_id": patient_id,
+            "engine": self.engine,
+            "policy": self.policy.name if self.policy else None,
+            "closed_loop": self.closed_loop,
+            "scenario_hash": scenario_hash(self.scenario),
+            "scenario": scenario_to_dict(self.scenario),
+        }
 
 
 def simulate_range(spec: RunSpec, start: int, stop: int) -> CohortTables:
@@ -81,8 +127,39 @@ def simulate_range(spec: RunSpec, start: int, stop: int) -> CohortTables:
     return cohort_tables(followup)
 
 
-def simulate_patient(spec: RunSpec, patient_id: int) -> CohortTables:
-    """Regenerate one patient alone: the same rows as in any cohort that contains it."""
+def simulate_patient(
+    scenario: RunSpec | ScenarioLike,
+    patient_id: int,
+    seed: int = 0,
+    *,
+    engine: str = "batched",
+    policy: DecisionPolicy | None = None,
+    closed_loop: bool = False,
+) -> CohortTables:
+    """Regenerate one patient alone: the same rows as in any cohort that contains it.
+
+    Parameters
+    ----------
+    scenario : RunSpec, Scenario, str or Path
+        A full :class:`RunSpec` (then ``seed``, ``engine``, ``policy`` and
+        ``closed_loop`` are taken from it), or a scenario, preset name or TOML path.
+    patient_id : int
+        The patient's identifier (its position in any cohort of that seed).
+    seed, engine, policy, closed_loop
+        As in :func:`simulate`.
+
+    Examples
+    --------
+    >>> from boneflare.simulator import simulate_patient
+    >>> one = simulate_patient("paper", 12345, seed=7)
+    >>> one.patients["patient_id"].tolist()
+    [12345]
+
+    """
+    if isinstance(scenario, RunSpec):
+        spec = scenario
+    else:
+        spec = RunSpec(as_scenario(scenario), seed, engine, policy, closed_loop)
     if patient_id < 0 or patient_id >= MAX_PATIENTS:
         raise BoneflareError(f"patient id must be from 0 to {MAX_PATIENTS - 1}, got {patient_id}")
     return simulate_range(spec, patient_id, patient_id + 1)
@@ -93,12 +170,8 @@ def _chunks(n_patients: int, chunk_size: int) -> list[tuple[int, int]]:
 
 
 def _validate_size(n_patients: int, workers: int, chunk_size: int) -> None:
-    if isinstance(n_patients, bool) or not isinstance(n_patients, int) or n_patients < 1:
-        raise BoneflareError(f"patients must be a positive integer, got {n_patients!r}")
-    if n_patients > MAX_PATIENTS:
-        raise BoneflareError(f"patients must be at most {MAX_PATIENTS}, got {n_patients}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise BoneflareError(f"workers must be a positive integer, got {workers!r}")
+    check_count("patients", n_patients, maximum=MAX_PATIENTS)
+    check_count("workers", workers)
     if chunk_size < 1:
         raise BoneflareError(f"chunk size must be positive, got {chunk_size}")
 
@@ -178,7 +251,7 @@ def iter_chunks(
 
 
 def simulate(
-    scenario: Scenario,
+    scenario: ScenarioLike,
     n_patients: int,
     seed: int = 0,
     *,
@@ -192,15 +265,30 @@ def simulate(
 ) -> CohortTables:
     """Simulate a cohort held in memory and return its tables.
 
+    Parameters
+    ----------
+    scenario : Scenario, str or Path
+        A validated scenario, a preset name (``"paper"``) or the path of a TOML file.
+    n_patients : int
+        Cohort size.
+    seed : int
+        Non-negative; one seed gives identical tables whatever the other options.
+    engine, policy, closed_loop
+        As in :class:`RunSpec`.
+    workers, chunk_size, executor, progress
+        As in :func:`iter_chunks` (speed and memory, never the tables).
+
     Examples
     --------
     >>> from boneflare.simulator import load_scenario, simulate
     >>> tables = simulate(load_scenario("paper"), 1000, seed=7)
     >>> len(tables.patients)
     1000
+    >>> len(simulate("paper", 1000, seed=7).patients)
+    1000
 
     """
-    spec = RunSpec(scenario, seed, engine, policy, closed_loop)
+    spec = RunSpec(as_scenario(scenario), seed, engine, policy, closed_loop)
     parts = list(
         iter_chunks(
             spec,

@@ -8,6 +8,7 @@ from helpers import BUILT_IN_CLASSIFIERS
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from boneflare.benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
+from boneflare.classifiers.oracle import BayesOracle
 from boneflare.classifiers.registry import names
 
 BUILTINS = set(BUILT_IN_CLASSIFIERS)
@@ -16,8 +17,19 @@ pytestmark = pytest.mark.skipif(
     not BUILTINS <= set(names()), reason="the built-in classifiers are not installed"
 )
 
+
+class SmallOracle(BayesOracle):
+    """The Bayes oracle with a training cohort small enough for a test (same label)."""
+
+    training_patients = 1500
+
+
 CONFIG = BenchmarkConfig(
-    classifiers="all", replicates=2, patients=300, seed=4, max_training_patients=1500
+    classifiers=[*sorted(BUILTINS - {"bayes_oracle"}), SmallOracle],
+    replicates=2,
+    patients=300,
+    seed=4,
+    max_training_patients=1000,
 )
 
 
@@ -35,26 +47,23 @@ def test_every_builtin_completes_and_agrees_with_scikit_learn(run):
     assert run.failures.empty, run.failures.to_string()
     assert BUILTINS <= set(run.results["classifier"])
     assert run.plan.reference == "recist_naive"
-    wide = run.results.pivot_table(
-        index=["classifier", "replicate"], columns="metric", values="value"
-    )
-    for (classifier, replicate), rows in run.predictions.groupby(
-        ["classifier", "replicate"], observed=True
-    ):
+    keys = ["task", "classifier", "replicate"]
+    wide = run.results.pivot_table(index=keys, columns="metric", values="value")
+    groups = run.predictions.groupby(keys, observed=True)
+    assert len(groups) == len(wide) == 2 * len(BUILTINS) * CONFIG.replicates
+    for key, rows in groups:
         y, p = rows["y"].to_numpy(), rows["p_flare"].to_numpy()
-        assert wide.loc[(classifier, replicate), "roc_auc"] == pytest.approx(
-            roc_auc_score(y, p), abs=1e-12
-        )
-        assert wide.loc[(classifier, replicate), "brier"] == pytest.approx(
-            brier_score_loss(y, p), abs=1e-12
-        )
+        assert wide.loc[key, "roc_auc"] == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+        assert wide.loc[key, "brier"] == pytest.approx(brier_score_loss(y, p), abs=1e-12)
 
 
-def test_learned_builtins_train_on_capped_cohorts_of_their_own(run):
+def test_learned_builtins_train_on_capped_cohorts_of_their_own_but_the_oracle_uncapped(run):
     learned = {e.label for e in run.plan.classifiers if e.learned}
     assert {"logistic", "gradient_boosting", "bayes_oracle"} <= learned
     assert {j.classifier for j in run.plan.jobs} == learned
-    assert all(j.patients <= CONFIG.max_training_patients for j in run.plan.jobs)
+    sizes = {j.classifier: j.patients for j in run.plan.jobs}
+    assert sizes.pop("bayes_oracle") == SmallOracle.training_patients > CONFIG.max_training_patients
+    assert all(n == CONFIG.max_training_patients for n in sizes.values())
 
 
 def test_a_local_pool_gives_the_same_results_with_the_builtins(run, tmp_path):
@@ -85,7 +94,9 @@ def test_the_quick_default_benchmark_prints_the_leaderboard_of_every_builtin(tmp
     out = tmp_path / "quick"
     assert main(["benchmark", "--quick", "--no-progress", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert f"## paper ({QUICK['replicates']} replicates)" in text
+    n = QUICK["replicates"]
+    headline = text.index(f"## paper: decision_point ({n} replicates;")
+    assert headline < text.index(f"## paper: all_episodes ({n} replicates;")
     board = [line for line in text.splitlines() if line.startswith("| ")]
     assert BUILTINS <= {line.split("|")[1].strip() for line in board}
     assert "Paired differences against recist_naive" in text

@@ -49,7 +49,10 @@ def test_quick_benchmark_prints_the_leaderboard(env, tmp_path):
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "# Leaderboard" in text
-    assert f"## paper ({benchmark_cmd.QUICK['replicates']} replicates)" in text
+    n = benchmark_cmd.QUICK["replicates"]
+    headline = text.index(f"## paper: decision_point ({n} replicates;")
+    assert headline < text.index(f"## paper: all_episodes ({n} replicates;")
+    assert "Deferral at the decision point" in text
     for name in ("naive_test", "early_test", "learned_test", "ROC AUC", "days lost"):
         assert name in text
     assert "Paired differences against naive_test" in text

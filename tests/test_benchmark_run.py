@@ -29,9 +29,15 @@ from test_harness_plugins import (
 
 from boneflare.benchmarks.harness import BenchmarkConfig, Execution, RunStore, run_benchmark
 from boneflare.benchmarks.harness.consequences import CONSEQUENCE_METRICS
-from boneflare.benchmarks.metrics import METRIC_DIRECTIONS
+from boneflare.benchmarks.metrics import (
+    DEFERRAL_POLICIES,
+    METRIC_DIRECTIONS,
+    TRADEOFF_METRICS,
+    policy_metric,
+)
 from boneflare.simulator import simulate
 from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.observed import TASKS, decision_points
 
 HONEST = [NaiveTest, EarlyTest, DeferTest, LearnedTest]
 TIMING_METRICS = ("fit_seconds", "predict_seconds")
@@ -52,12 +58,13 @@ def run(tmp_path_factory):
     return run_benchmark(CONFIG, tmp_path_factory.mktemp("bench") / "run")
 
 
-def test_results_are_long_with_one_row_per_scenario_classifier_replicate_metric(run):
+def test_results_are_long_with_one_row_per_scenario_task_classifier_replicate_metric(run):
     results = run.results
-    assert list(results.columns) == ["scenario", "classifier", "replicate", "metric", "value"]
-    keys = ["scenario", "classifier", "replicate", "metric"]
-    assert not results.duplicated(keys).any()
-    metrics = set(results["metric"])
+    columns = ["scenario", "task", "classifier", "replicate", "metric", "value"]
+    assert list(results.columns) == columns
+    assert not results.duplicated(columns[:-1]).any()
+    assert list(results["task"].unique()) == list(TASKS)  # the headline task first
+    metrics = set(results.loc[results["task"] == "all_episodes", "metric"])
     assert metrics == {
         "roc_auc",
         "sensitivity_flare",
@@ -70,23 +77,27 @@ def test_results_are_long_with_one_row_per_scenario_classifier_replicate_metric(
         *CONSEQUENCE_METRICS,
         *TIMING_METRICS,
     }
-    assert metrics <= set(METRIC_DIRECTIONS)
+    deferral = {policy_metric(m, p) for m in TRADEOFF_METRICS for p in DEFERRAL_POLICIES[1:]}
+    decision_metrics = set(results.loc[results["task"] == "decision_point", "metric"])
+    assert decision_metrics == metrics | deferral
+    assert decision_metrics <= set(METRIC_DIRECTIONS)
     n_points, n_classifiers = 2, len(HONEST)
-    assert len(results) == n_points * n_classifiers * CONFIG.replicates * len(metrics)
+    per_task = len(metrics) + len(decision_metrics)
+    assert len(results) == n_points * n_classifiers * CONFIG.replicates * per_task
     assert run.failures.empty
     assert run.units_run == n_points * CONFIG.replicates
 
 
 def test_every_metric_agrees_with_scikit_learn_on_the_stored_predictions(run):
-    wide = run.results.pivot_table(
-        index=["scenario", "classifier", "replicate"], columns="metric", values="value"
-    )
+    keys = ["scenario", "task", "classifier", "replicate"]
+    wide = run.results.pivot_table(index=keys, columns="metric", values="value")
     thresholds = {e.label: e.prototype.threshold for e in run.plan.classifiers}
-    groups = run.predictions.groupby(["scenario", "classifier", "replicate"], observed=True)
+    groups = run.predictions.groupby(keys, observed=True)
     assert len(groups) == len(wide)
+    assert set(wide.index.get_level_values("task")) == set(TASKS)
     for key, rows in groups:
         y, p = rows["y"].to_numpy(), rows["p_flare"].to_numpy()
-        called = (p >= thresholds[key[1]]).astype(int)
+        called = (p >= thresholds[key[2]]).astype(int)
         m = wide.loc[key]
         assert m["roc_auc"] == pytest.approx(roc_auc_score(y, p), abs=1e-12)
         assert m["sensitivity_flare"] == pytest.approx(recall_score(y, called), abs=1e-12)
@@ -107,6 +118,7 @@ def test_predictions_hold_every_episode_of_every_test_cohort_with_its_truth(run)
         (run.predictions["scenario"] == unit.scenario)
         & (run.predictions["replicate"] == unit.replicate)
         & (run.predictions["classifier"] == "early_test")
+        & (run.predictions["task"] == "all_episodes")
     ]
     assert rows["episode_id"].tolist() == sorted(cohort.episodes["episode_id"])
     truth = cohort.episode_truth.set_index("episode_id")["label"]
@@ -116,8 +128,33 @@ def test_predictions_hold_every_episode_of_every_test_cohort_with_its_truth(run)
     assert set(deferring["action"].astype(str)) == {"continue", "stop", "defer"}
 
 
+def test_decision_point_rows_are_the_decision_points_of_the_all_episode_rows(run):
+    columns = ["episode_id", "patient_id", "day", "y", "p_flare", "action"]
+    for _, rows in run.predictions.groupby(["scenario", "classifier", "replicate"], observed=True):
+        every = rows[rows["task"] == "all_episodes"].reset_index(drop=True)
+        chosen = rows[rows["task"] == "decision_point"].reset_index(drop=True)
+        # a subset, row for row identical, at most one per patient
+        merged = chosen.merge(every, on=columns, how="left", indicator=True)
+        assert (merged["_merge"] == "both").all()
+        assert chosen["patient_id"].is_unique
+        assert len(chosen) < len(every)
+    unit = run.plan.units[0]
+    cohort = simulate(run.plan.point(unit.scenario).scenario, unit.patients, unit.seed)
+    expected = cohort.episodes.loc[
+        decision_points(cohort.episodes, cohort.patients, cohort.scans), "episode_id"
+    ]
+    rows = run.predictions[
+        (run.predictions["scenario"] == unit.scenario)
+        & (run.predictions["replicate"] == unit.replicate)
+        & (run.predictions["classifier"] == "early_test")
+        & (run.predictions["task"] == "decision_point")
+    ]
+    assert rows["episode_id"].tolist() == sorted(expected)
+
+
 def test_consequences_are_inferred_per_classifier(run):
-    board = run.results.pivot_table(index="classifier", columns="metric", values="value")
+    every = run.results[run.results["task"] == "all_episodes"]
+    board = every.pivot_table(index="classifier", columns="metric", values="value")
     naive, early = board.loc["naive_test"], board.loc["early_test"]
     # calling everything progression stops every flare patient still on effective treatment
     assert naive["flare_patients_stopped_share"] > early["flare_patients_stopped_share"]
@@ -150,6 +187,17 @@ def test_learned_classifiers_are_fitted_once_per_training_scenario(run):
         (run.results["classifier"] == "learned_test") & (run.results["metric"] == "fit_seconds")
     ]
     assert fit.groupby("scenario")["value"].nunique().eq(1).all()
+
+
+def test_the_oracle_is_never_capped(tmp_path):
+    from boneflare.benchmarks.harness import make_plan
+    from boneflare.classifiers.oracle import BayesOracle
+
+    config = BenchmarkConfig(
+        classifiers=["bayes_oracle", "logistic"], max_training_patients=500, replicates=1
+    )
+    sizes = {j.classifier: j.patients for j in make_plan(config).jobs}
+    assert sizes == {"bayes_oracle": BayesOracle.training_patients, "logistic": 500}
 
 
 def test_a_run_folder_is_never_overwritten(run):
@@ -244,7 +292,8 @@ def test_undefined_metrics_are_missing_never_zero_or_one(tmp_path):
         classifiers=[EarlyTest], overrides=["flare.enabled=false"], replicates=2, patients=200
     )
     result = run_benchmark(config, tmp_path / "run")
-    values = result.results.set_index(["replicate", "metric"])["value"]
+    every = result.results[result.results["task"] == "all_episodes"]
+    values = every.set_index(["replicate", "metric"])["value"]
     for replicate in range(2):
         assert values[(replicate, "n_flare")] == 0
         for metric in (

@@ -18,7 +18,12 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from boneflare.benchmarks.aggregate import leaderboard, paired_differences, summarise
+from boneflare.benchmarks.aggregate import (
+    leaderboard,
+    oracle_warnings,
+    paired_differences,
+    summarise,
+)
 from boneflare.benchmarks.metrics import METRIC_DIRECTIONS, classification_metrics
 
 METRIC_KEYS = [
@@ -471,3 +476,63 @@ def test_leaderboard_rejects_unrankable_metrics(results: pd.DataFrame) -> None:
         leaderboard(summary, metric="episodes_deferred_share")
     with pytest.raises(ValueError, match="no known direction"):
         leaderboard(summary, metric="made_up")
+
+
+# --------------------------------------------------------------------------------------
+# tasks: every task is aggregated on its own, the headline task first
+# --------------------------------------------------------------------------------------
+
+
+def with_task(frame: pd.DataFrame, task: str) -> pd.DataFrame:
+    return frame.assign(task=task)[["scenario", "task", *frame.columns[1:]]]
+
+
+def test_each_task_is_summarised_on_its_own(results: pd.DataFrame) -> None:
+    shifted = results.assign(value=results["value"] + 1.0)
+    both = pd.concat([with_task(shifted, "all_episodes"), with_task(results, "decision_point")])
+    summary = summarise(both)
+    # the headline task first, whatever the input order
+    assert summary["task"].astype(str).iloc[0] == "decision_point"
+    plain = summarise(results)
+    for task, offset in (("decision_point", 0.0), ("all_episodes", 1.0)):
+        part = summary[summary["task"] == task].drop(columns="task").reset_index(drop=True)
+        expected = plain.copy()
+        for column in ("mean", "ci_low", "ci_high"):
+            expected[column] = expected[column] + offset
+        pd.testing.assert_frame_equal(part, expected)
+    a = one_row(summary, task="decision_point", classifier="model_a", metric="roc_auc")
+    assert a["mean"] == pytest.approx(2.0)
+
+
+def test_paired_differences_and_leaderboard_pair_within_task(results: pd.DataFrame) -> None:
+    shifted = results.assign(value=results["value"] * 2.0)
+    both = pd.concat([with_task(results, "decision_point"), with_task(shifted, "all_episodes")])
+    diffs = paired_differences(both, "recist_naive")
+    assert list(diffs.columns[:4]) == ["scenario", "task", "classifier", "reference"]
+    dp = one_row(diffs, task="decision_point", classifier="model_a", metric="roc_auc")
+    every = one_row(diffs, task="all_episodes", classifier="model_a", metric="roc_auc")
+    assert dp["mean"] == pytest.approx(1.4)  # (0.5 + 1.4 + 2.3) / 3
+    assert every["mean"] == pytest.approx(2 * dp["mean"])
+    board = leaderboard(summarise(both), "roc_auc")
+    assert board["task"].astype(str).tolist()[:1] == ["decision_point"]
+    assert list(board["task"].astype(str).unique()) == ["decision_point", "all_episodes"]
+
+
+def test_a_classifier_beating_the_oracle_is_flagged_per_task() -> None:
+    rows = []
+    for replicate in range(10):
+        cohort, noise = 0.01 * (replicate % 3), 0.001 * (-1) ** replicate  # mean noise 0
+        for task, gap in (("decision_point", 0.02), ("all_episodes", 0.0)):
+            rows.append(("s", task, "bayes_oracle", replicate, "roc_auc", 0.80 + cohort))
+            rows.append(("s", task, "good", replicate, "roc_auc", 0.80 + cohort + gap + noise))
+            rows.append(("s", task, "weak", replicate, "roc_auc", 0.70 + cohort))
+    results = pd.DataFrame(
+        rows, columns=["scenario", "task", "classifier", "replicate", "metric", "value"]
+    )
+    flagged = oracle_warnings(results)
+    assert flagged[["task", "classifier"]].astype(str).values.tolist() == [
+        ["decision_point", "good"]
+    ]
+    assert flagged["mean"].iloc[0] == pytest.approx(0.02)
+    without_oracle = results[results["classifier"] != "bayes_oracle"]
+    assert oracle_warnings(without_oracle).empty

@@ -11,6 +11,7 @@ from test_harness_plugins import DeferTest, EarlyTest, LearnedTest, NaiveTest, R
 from boneflare.benchmarks.aggregate import summarise
 from boneflare.benchmarks.cli import main
 from boneflare.benchmarks.harness import BenchmarkConfig, run_benchmark
+from boneflare.benchmarks.metrics import DEFERRAL_POLICIES
 from boneflare.benchmarks.report import write_report
 from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
 from boneflare.simulator.errors import BoneflareError
@@ -104,3 +105,58 @@ def test_report_of_a_folder_without_a_finished_run_is_one_clear_error(tmp_path, 
         write_report(tmp_path)
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert "holds no benchmark run" in capsys.readouterr().err
+
+
+def test_leaderboard_puts_the_decision_point_first_with_its_prevalence(run, report):
+    text = (report / "leaderboard.md").read_text()
+    label = run.plan.points[0].label
+    assert text.index(f"## {label}: decision_point") < text.index(f"## {label}: all_episodes")
+    summary = summarise(run.results)
+    counts = summary[
+        (summary["scenario"] == label)
+        & (summary["task"] == "decision_point")
+        & (summary["classifier"] == "early_test")
+    ].set_index("metric")["mean"]
+    share = counts["n_flare"] / counts["n_episodes"]
+    assert f"{counts['n_episodes']:.1f} episodes per cohort, flare share {share:.3f}" in text
+    assert "Deferral at the decision point" in text
+    tradeoff = pd.read_csv(report / "tradeoff.csv")
+    assert set(tradeoff["task"]) == {"decision_point"}
+    assert set(tradeoff["policy"]) == set(DEFERRAL_POLICIES)
+    assert len(tradeoff) == len(run.plan.points) * 4 * len(DEFERRAL_POLICIES)  # 4 completed
+
+
+def test_one_line_names_a_classifier_that_beats_the_oracle():
+    rows = [
+        ("s", "decision_point", name, r, "roc_auc", value + 0.001 * (r % 2))
+        for r in range(6)
+        for name, value in (("bayes_oracle", 0.8), ("lucky", 0.9), ("honest", 0.7))
+    ]
+    results = pd.DataFrame(
+        rows, columns=["scenario", "task", "classifier", "replicate", "metric", "value"]
+    )
+    text = leaderboard_markdown(summarise_run(results, pd.DataFrame(), None))
+    warnings = [line for line in text.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1
+    assert "lucky on s/decision_point" in warnings[0]
+    assert "honest" not in warnings[0]
+
+
+def test_the_headline_table_lists_decision_point_aucs_best_first(run):
+    from boneflare.benchmarks.report.headline import headline_table, main
+
+    text = headline_table(run.results)
+    summary = summarise(run.results)
+    label = run.plan.points[0].label
+    aucs = summary[
+        (summary["scenario"] == label)
+        & (summary["task"] == "decision_point")
+        & (summary["metric"] == "roc_auc")
+    ].sort_values("mean", ascending=False)
+    section = text.split(f"## {label}: decision_point (3 replicates; ")[1].split("## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert [r.split("`")[1] for r in rows] == aucs["classifier"].tolist()
+    best = aucs.iloc[0]
+    assert f"{best['mean']:.3f} ± {best['mcse']:.3f}" in rows[0]
+    assert main([str(run.path)]) == 0
+    assert main([]) == 2

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +12,8 @@ from boneflare.benchmarks.commands.common import (
     non_negative_int,
     positive_int,
 )
-from boneflare.simulator.engine import ENGINES
+from boneflare.benchmarks.runs import DEFAULTS, QUICK, default_workers, new_run_folder
+from boneflare.simulator.choices import ENGINE_NAMES
 
 if TYPE_CHECKING:
     from boneflare.benchmarks.harness import BenchmarkConfig
@@ -23,21 +22,10 @@ EXECUTORS = ("local", "dask")
 """Choices of ``--executor`` (as :data:`boneflare.benchmarks.harness.execute.EXECUTORS`; the
 harness, and scikit-learn with it, is imported only when the command runs)."""
 
-QUICK = {"replicates": 5, "patients": 500, "max_training_patients": 5000}
-"""Sizes of ``--quick``: a small default benchmark that finishes in well under a minute."""
-
-DEFAULTS = {"replicates": 200, "patients": 1000, "max_training_patients": None}
-"""Sizes of the full default benchmark."""
+__all__ = ["DEFAULTS", "EXECUTORS", "QUICK", "config_from_args", "register", "run"]
 
 EXIT_FAILURES = 1
 """Exit status of a run that completed but in which some classifier failed."""
-
-
-def _default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,7 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="sweep a parameter (repeatable; the cartesian product is run)",
     )
     p.add_argument(
-        "--classifiers", default="all", help="'all' or comma-separated names (default all)"
+        "--classifiers",
+        default="all",
+        metavar="SPECS",
+        help="comma-separated classifiers: registered names, 'all', or package.module:Class "
+        "(importable from here or PYTHONPATH), each with optional [param=value,...] "
+        "(TOML values), e.g. 'all,timing_window[window_days=60]' (default all)",
     )
     p.add_argument("--replicates", type=positive_int, default=None, help="test cohorts (200)")
     p.add_argument("--patients", type=positive_int, default=None, help="patients per cohort (1000)")
@@ -78,13 +71,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--max-training-patients",
         type=positive_int,
         default=None,
-        help="cap on learned classifiers' training cohorts (default: their own sizes)",
+        help="cap on learned classifiers' training cohorts (default: their own sizes); "
+        "never applied to bayes_oracle, the ceiling",
     )
     p.add_argument(
         "--quick",
         action="store_true",
         help=f"small run: {QUICK['replicates']} replicates of {QUICK['patients']} patients, "
-        f"training cohorts of at most {QUICK['max_training_patients']} patients",
+        f"training cohorts of at most {QUICK['max_training_patients']} patients "
+        "(bayes_oracle uncapped)",
     )
     p.add_argument(
         "--train-scenario", default=None, help="train learned classifiers on this scenario"
@@ -99,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="reference of paired differences (default recist_naive when run)",
     )
-    p.add_argument("--engine", choices=sorted(ENGINES), default="batched", help="engine")
+    p.add_argument("--engine", choices=ENGINE_NAMES, default="batched", help="engine")
     p.add_argument("--out", default=None, help="run folder (default: a new boneflare-run-* here)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -114,16 +109,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_progress_options(p)
     p.set_defaults(run=run, progress=None)
-
-
-def _new_folder() -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(f"boneflare-run-{stamp}")
-    k = 2
-    while path.exists():
-        path = Path(f"boneflare-run-{stamp}-{k}")
-        k += 1
-    return path
 
 
 def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
@@ -154,9 +139,9 @@ def run(args: argparse.Namespace) -> int:
     from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
 
     config = config_from_args(args)
-    workers = args.workers or (1 if args.executor == "dask" else _default_workers())
+    workers = args.workers or (1 if args.executor == "dask" else default_workers())
     execution = Execution(args.executor, workers, args.scheduler, args.progress)
-    out = Path(args.out) if args.out else _new_folder()
+    out = Path(args.out) if args.out else new_run_folder()
     try:
         result = run_benchmark(
             config,

@@ -13,10 +13,7 @@ from boneflare.benchmarks.commands.common import (
     positive_int,
     scenario_from_args,
 )
-from boneflare.simulator import __version__, load_scenario, simulate
-from boneflare.simulator.calibration import check as check_mod
-from boneflare.simulator.calibration import ppc as ppc_mod
-from boneflare.simulator.cohort import PAPER57_TRIAL_SIZE
+from boneflare.simulator import __version__, load_scenario
 from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.scenarios import dumps_toml, scenario_hash
 from boneflare.simulator.scenarios.loader import scenario_from_dict
@@ -80,6 +77,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Simulate, judge, print and write the check; exit 0 only if every target passes."""
+    from boneflare.simulator.calibration import check as check_mod
+
     scenario = scenario_from_args(args)
     result = check_mod.run_check(scenario, args.patients, args.seed, args.mc_z, args.workers)
     title = f"Calibration check: {scenario.name}, {args.patients:,} patients, seed {args.seed}"
@@ -160,6 +159,8 @@ def _defaults_with(overrides: list[str]):
 
 def run_ppc(args: argparse.Namespace) -> int:
     """Simulate trials, place the paper's figures, print and write the table."""
+    from boneflare.simulator.calibration import ppc as ppc_mod
+
     scenario = scenario_from_args(args)
     result = ppc_mod.run_ppc(scenario, args.replicates, args.seed, args.workers)
     title = (
@@ -177,6 +178,8 @@ def run_ppc(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     """Simulate a large cohort and many trials; write the calibration report."""
     from boneflare.simulator.calibration.report import write_report
+    from boneflare.simulator.cohort import PAPER57_TRIAL_SIZE
+    from boneflare.simulator.run import simulate
     from boneflare.simulator.scenarios import scenario_to_dict
 
     scenario = scenario_from_args(args)

@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from boneflare.classifiers import registry
-from boneflare.classifiers.base import FlareClassifier
-from boneflare.classifiers.registry import PluginLoadError
-from boneflare.simulator.errors import BoneflareError
+if TYPE_CHECKING:  # scikit-learn (under every classifier) only when a command runs
+    from boneflare.classifiers.base import FlareClassifier
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -29,7 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing = inner.add_parser("list", help="list registered classifiers, one line each")
     listing.set_defaults(run=run_list)
     check = inner.add_parser("check", help="run the conformance suite on classifiers")
-    check.add_argument("names", nargs="*", metavar="NAME", help="classifiers to check (all)")
+    check.add_argument(
+        "names",
+        nargs="*",
+        metavar="SPEC",
+        help="classifiers to check: names or package.module:Class, each with optional "
+        "[param=value,...] (default: every registered one)",
+    )
     check.add_argument(
         "--verbose", "-v", action="store_true", help="print every check, not only failures"
     )
@@ -47,6 +52,9 @@ def run_list(args: argparse.Namespace) -> int:
 
     A plugin that fails to load is listed with the reason, and the exit status is 2.
     """
+    from boneflare.classifiers import registry
+    from boneflare.classifiers.registry import PluginLoadError
+
     names = registry.names()
     if not names:
         print("no classifier is registered (entry-point group boneflare.classifiers)")
@@ -67,21 +75,22 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _instances(names: list[str]) -> list[tuple[str, FlareClassifier]]:
-    """Load and instantiate every named classifier first: user errors before any work."""
+def _instances(specs: list[str]) -> list[tuple[str, str | None, FlareClassifier]]:
+    """Load and instantiate every classifier first: user errors before any work.
+
+    Each spec is a registered name or ``package.module:Class``, with optional
+    ``[param=value,...]`` (as ``benchmark --classifiers``); none: every registered one.
+    Returns (label, registered name or None for ``module:Class``, instance) triples.
+    """
+    from boneflare.benchmarks.harness.entries import ALL, registered, resolve_classifiers
+    from boneflare.benchmarks.harness.specs import parse_spec
+
+    expanded = [s for spec in specs or [ALL] for s in (registered() if spec == ALL else [spec])]
+    entries = resolve_classifiers(expanded)
     out = []
-    for name in names or registry.names():
-        cls = registry.get(name)  # UnknownClassifierError / PluginLoadError: exit 2
-        try:
-            out.append((name, cls()))
-        except Exception as exc:
-            raise PluginLoadError(
-                f"classifier {name!r} cannot be built with its default parameters: {exc}"
-            ) from None
-    if not out:
-        raise BoneflareError(
-            "no classifier is registered (entry-point group boneflare.classifiers)"
-        )
+    for entry, spec in zip(entries, expanded, strict=True):
+        target = parse_spec(spec).target
+        out.append((entry.label, None if ":" in target else target, entry.prototype))
     return out
 
 
@@ -93,13 +102,13 @@ def run_check(args: argparse.Namespace) -> int:
     sample_data()  # simulate the sample once, before the clock starts per classifier
     n_checks = len(all_checks())
     failures = 0
-    for name, estimator in instances:
+    for label, registered, estimator in instances:
         started = time.perf_counter()
-        results = check_classifier(estimator, name, raise_errors=False)
+        results = check_classifier(estimator, registered, raise_errors=False)
         seconds = time.perf_counter() - started
         failed = [r for r in results if not r.passed]
         status = "ok" if not failed else "FAILED"
-        print(f"{name}: {status} ({n_checks - len(failed)}/{n_checks} checks, {seconds:.1f} s)")
+        print(f"{label}: {status} ({n_checks - len(failed)}/{n_checks} checks, {seconds:.1f} s)")
         for r in results:
             if not r.passed:
                 print(f"  FAILED {r.check}: {r.message}")

@@ -12,14 +12,9 @@ from boneflare.benchmarks.commands.common import (
     positive_int,
     scenario_from_args,
 )
-from boneflare.simulator import RunSpec, __version__, iter_chunks, simulate_patient
-from boneflare.simulator.engine import ENGINES
-from boneflare.simulator.engine.policy import BUILTIN_POLICIES
+from boneflare.simulator.choices import ENGINE_NAMES, FORMATS, POLICY_NAMES
 from boneflare.simulator.errors import BoneflareError
-from boneflare.simulator.io import FORMATS, prepare_folder, write_cohort
-from boneflare.simulator.scenarios import scenario_hash, scenario_to_dict
-from boneflare.simulator.summary import cohort_summary, format_summary
-from boneflare.simulator.tables import CohortTables
+from boneflare.simulator.scenarios import scenario_hash
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     p.add_argument(
         "--engine",
-        choices=sorted(ENGINES),
+        choices=ENGINE_NAMES,
         default="batched",
         help="batched (default, fast) or reference (one process per patient)",
     )
@@ -53,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--policy",
-        choices=sorted(BUILTIN_POLICIES),
+        choices=POLICY_NAMES,
         default=None,
         help="decision policy called at every episode",
     )
@@ -64,23 +59,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _provenance(spec: RunSpec, n_patients: int, args: argparse.Namespace) -> dict:
-    return {
-        "package": "boneflare",
-        "version": __version__,
-        "seed": spec.seed,
-        "patients": n_patients,
-        "patient_id": args.patient_id,
-        "engine": spec.engine,
-        "policy": spec.policy.name if spec.policy else None,
-        "closed_loop": spec.closed_loop,
-        "scenario_hash": scenario_hash(spec.scenario),
-        "scenario": scenario_to_dict(spec.scenario),
-    }
-
-
 def run(args: argparse.Namespace) -> int:
     """Simulate as the options say; print a summary (in memory) or write the tables."""
+    from boneflare.simulator.engine.policy import BUILTIN_POLICIES
+    from boneflare.simulator.io import prepare_folder, write_cohort
+    from boneflare.simulator.run import RunSpec, iter_chunks, simulate_patient
+    from boneflare.simulator.summary import cohort_summary, format_summary
+    from boneflare.simulator.tables import CohortTables
+
     scenario = scenario_from_args(args)
     if args.closed_loop and args.policy is None:
         raise BoneflareError("--closed-loop needs --policy")
@@ -96,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         chunks = iter_chunks(spec, args.patients, workers=args.workers, progress=args.progress)
         n = args.patients
     if args.out is not None:
-        rows = write_cohort(chunks, args.out, _provenance(spec, n, args), args.format, force=True)
+        rows = write_cohort(
+            chunks, args.out, spec.provenance(n, args.patient_id), args.format, force=True
+        )
         seconds = time.perf_counter() - started
         print(f"wrote {n:,} patients to {args.out} in {seconds:.1f} s")
         for name, count in rows.items():

@@ -7,7 +7,7 @@ The Python API behind ``boneflare benchmark``::
     config = BenchmarkConfig(classifiers="all", scenarios=["paper"], replicates=20,
                              patients=1000, seed=1)
     result = run_benchmark(config, "runs/first", execution=Execution(workers=2))
-    result.results  # long: scenario, classifier, replicate, metric, value
+    result.results  # long: scenario, task, classifier, replicate, metric, value
 
 See docs/benchmarks.md (running) and docs/results.md (reading the results).
 """

@@ -25,7 +25,10 @@ Two ways to get the consequences of one classifier on one cohort:
   inferred consequences equal the closed-loop ones (a test checks it).
 
 Summary metrics per cohort (denominators come from the full, open-loop follow-up of the
-same patients, so both modes divide by the same people):
+same patients, so both modes divide by the same people). The ``all_episodes`` task
+summarises every patient; the ``decision_point`` task the same per-patient outcomes
+over the patients who have a decision point, and its deferred share over their
+decision points (:func:`boneflare.simulator.observed.decision_points`):
 
 ``flare_patients_stopped_share``
     Of the patients with a flare episode, the share stopped while their treatment was
@@ -175,13 +178,35 @@ class CohortOutcomes:
         """Days lost and delay per patient for these stop days (see :func:`patient_outcomes`)."""
         return _outcomes(stop_day, self.end, self.effective_end, self.first_progression)
 
+    def patients_of(self, episodes: np.ndarray) -> np.ndarray:
+        """Bool per patient (row of ``truth``): whether one of these episodes is theirs.
+
+        Parameters
+        ----------
+        episodes : ndarray of bool
+            A selection of episodes, aligned with ``episodes`` (e.g. the decision points).
+
+        """
+        chosen = np.zeros(self.end.size, dtype=bool)
+        chosen[self.episode_row[np.asarray(episodes, dtype=bool)]] = True
+        return chosen
+
     def summarise(
-        self, lost: np.ndarray, delay: np.ndarray, n_called: int, n_deferred: int
+        self,
+        lost: np.ndarray,
+        delay: np.ndarray,
+        n_called: int,
+        n_deferred: int,
+        patients: np.ndarray | None = None,
     ) -> dict[str, float]:
-        """Reduce per-patient outcomes to the four consequence metrics (module docstring)."""
+        """Reduce per-patient outcomes to the four consequence metrics (module docstring).
+
+        ``patients`` (bool per patient, default all) restricts every per-patient mean.
+        """
+        chosen = np.ones(self.end.size, dtype=bool) if patients is None else patients
         lost_or_zero = np.nan_to_num(lost, nan=0.0)
         stopped_effective = lost_or_zero > 0
-        flare, with_episode = self.flare_patient, self.with_episode
+        flare, with_episode = self.flare_patient & chosen, self.with_episode & chosen
         return {
             "flare_patients_stopped_share": (
                 float(stopped_effective[flare].mean()) if flare.any() else _NAN
@@ -189,22 +214,42 @@ class CohortOutcomes:
             "effective_days_lost": (
                 float(lost_or_zero[with_episode].mean()) if with_episode.any() else _NAN
             ),
-            "progression_delay_days": _mean(delay),
+            "progression_delay_days": _mean(delay[chosen]),
             "episodes_deferred_share": n_deferred / n_called if n_called else _NAN,
         }
 
-    def open_loop(self, actions: np.ndarray) -> dict[str, float]:
-        """Consequences inferred from the calls on every episode (aligned with ``episodes``)."""
+    def open_loop(self, actions: np.ndarray, calls: np.ndarray | None = None) -> dict[str, float]:
+        """Consequences inferred from the calls on every episode (aligned with ``episodes``).
+
+        Parameters
+        ----------
+        actions : ndarray of int8
+            The call per episode.
+        calls : ndarray of bool, optional
+            Score only these episodes' patients, and the deferred share of these calls
+            (the decision points); default every episode.
+
+        """
         actions = np.asarray(actions)
         first_stop, reached = _first_stops(
             self.episode_row, self.episode_day, actions, self.end.size
         )
         stop_day = np.where(np.isfinite(first_stop), first_stop, np.nan)
         lost, delay = self.outcomes(stop_day)
+        patients = None
+        if calls is not None:
+            reached = reached & np.asarray(calls, dtype=bool)
+            patients = self.patients_of(calls)
         deferred = int((reached & (actions == ACTION_DEFER)).sum())
-        return self.summarise(lost, delay, int(reached.sum()), deferred)
+        return self.summarise(lost, delay, int(reached.sum()), deferred, patients)
 
-    def closed_loop(self, closed_truth: pd.DataFrame, decisions: pd.DataFrame) -> dict[str, float]:
+    def closed_loop(
+        self,
+        closed_truth: pd.DataFrame,
+        decisions: pd.DataFrame,
+        calls: np.ndarray | None = None,
+        episode_ids: np.ndarray | None = None,
+    ) -> dict[str, float]:
         """Consequences a closed-loop run of the same patients recorded.
 
         Parameters
@@ -213,13 +258,23 @@ class CohortOutcomes:
             ``truth`` of the closed-loop run (``effective_days_lost``,
             ``progression_delay_days``), same patients and order as the open-loop one.
         decisions : DataFrame
-            ``decisions`` of the closed-loop run (``action`` as names).
+            ``decisions`` of the closed-loop run (``episode_id``, ``action`` as names).
+        calls : ndarray of bool, optional
+            As for :meth:`open_loop` (aligned with the open-loop ``episodes``).
+        episode_ids : ndarray, optional
+            ``episode_id`` of the open-loop episodes; needed with ``calls``.
 
         """
         lost = closed_truth["effective_days_lost"].to_numpy(dtype=np.float64)
         delay = closed_truth["progression_delay_days"].to_numpy(dtype=np.float64)
+        patients = None
+        if calls is not None:
+            calls = np.asarray(calls, dtype=bool)
+            chosen = np.asarray(episode_ids)[calls]
+            decisions = decisions[decisions["episode_id"].isin(chosen)]
+            patients = self.patients_of(calls)
         deferred = int((decisions["action"].astype(str).to_numpy() == "defer").sum())
-        return self.summarise(lost, delay, len(decisions), deferred)
+        return self.summarise(lost, delay, len(decisions), deferred, patients)
 
 
 def open_loop_consequences(

@@ -1,26 +1,49 @@
-"""The classifiers of a run: registered names, instances or classes, resolved to entries.
+"""The classifiers of a run: specs, instances or classes, resolved to entries.
 
-Each entry has a label (its registry name, or the class's ``name``) and an unfitted
-prototype; every unit and training job works on a clone of it, so nothing fitted ever
-leaks from one cohort to another.
+Each entry has a label and an unfitted prototype; every unit and training job works on
+a clone of it, so nothing fitted ever leaks from one cohort to another. The label is
+the name of the classifier everywhere (results, leaderboard, report): the registered
+name or ``module:Class`` of a text spec, or the class's ``name`` of an instance,
+followed by its parameters when it has any, e.g. ``timing_window[window_days=60]``.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib.metadata import packages_distributions, version
 from typing import Any
 
 from sklearn.base import clone
 
+from boneflare.benchmarks.harness.specs import (
+    class_of,
+    instantiate,
+    label_of,
+    non_default_params,
+    parse_spec,
+    split_specs,
+)
 from boneflare.classifiers.base import FlareClassifier
-from boneflare.classifiers.registry import get as get_classifier
 from boneflare.classifiers.registry import names as classifier_names
 from boneflare.simulator.errors import BoneflareError
 
 ClassifierSpec = str | FlareClassifier | type[FlareClassifier]
-"""A registered name, an instance (its parameters are kept) or a class (defaults)."""
+"""A spec (``name``, ``package.module:Class``, either with ``[param=value,...]``), an
+instance (its parameters are kept) or a class (its defaults)."""
+
+ALL = "all"
+"""The spec that stands for every registered classifier."""
+
+
+def distribution_of(cls: type) -> dict[str, str] | None:
+    """The installed distribution that provides ``cls`` (name and version), if any."""
+    top = cls.__module__.split(".")[0]
+    names = packages_distributions().get(top)
+    if not names:
+        return None
+    return {"name": names[0], "version": version(names[0])}
 
 
 @dataclass(frozen=True)
@@ -42,11 +65,13 @@ class ClassifierEntry:
             "label": self.label,
             "name": cls.name,
             "class": f"{cls.__module__}:{cls.__qualname__}",
+            "distribution": distribution_of(cls),
             "params": {k: jsonable(v) for k, v in self.prototype.get_params(deep=False).items()},
             "learned": self.learned,
             "threshold": float(self.prototype.threshold),
             "training_patients": int(cls.training_patients) if self.learned else None,
             "trains_on_test_scenario": bool(cls.trains_on_test_scenario),
+            "uncapped_training": bool(cls.uncapped_training),
         }
 
 
@@ -61,47 +86,81 @@ def jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def resolve_classifier(spec: ClassifierSpec) -> ClassifierEntry:
-    """Return the entry of a registered name, an instance (cloned) or a class (defaults)."""
+def resolve_classifier(spec: ClassifierSpec, label: str | None = None) -> ClassifierEntry:
+    """Return the entry of a text spec, an instance (cloned) or a class (defaults).
+
+    Parameters
+    ----------
+    spec : str, FlareClassifier or its class
+        See :data:`ClassifierSpec`.
+    label : str, optional
+        The name to give it (default: from the spec, see the module docstring).
+
+    Raises
+    ------
+    BoneflareError
+        On an unknown name, a module or class that cannot be imported, an unknown
+        parameter or a bad value (naming it), or anything that is not a classifier.
+
+    """
     if isinstance(spec, str):
-        cls = get_classifier(spec)
-        return ClassifierEntry(spec, cls())
+        parsed = parse_spec(spec)
+        instance = instantiate(class_of(parsed), parsed.params, parsed.target)
+        return ClassifierEntry(label or label_of(parsed.target, parsed.params), instance)
     if inspect.isclass(spec) and issubclass(spec, FlareClassifier):
         instance = spec()
     elif isinstance(spec, FlareClassifier):
         instance = clone(spec)
     else:
         raise BoneflareError(
-            f"a classifier must be a registered name, a FlareClassifier or its class, got {spec!r}"
+            "a classifier must be a name, package.module:Class, a FlareClassifier or its "
+            f"class, got {spec!r}"
         )
-    return ClassifierEntry(type(instance).name or type(instance).__name__, instance)
+    base = type(instance).name or type(instance).__name__
+    return ClassifierEntry(label or label_of(base, non_default_params(instance)), instance)
 
 
-def resolve_classifiers(wanted: str | Sequence[ClassifierSpec]) -> list[ClassifierEntry]:
-    """Resolve ``"all"``, comma-separated names, or a sequence of specs to entries.
+def registered() -> list[str]:
+    """The registered classifier names (what ``all`` stands for); refuses an empty registry."""
+    specs = classifier_names()
+    if not specs:
+        raise BoneflareError(
+            "no classifier is registered (entry-point group boneflare.classifiers)"
+        )
+    return specs
+
+
+def resolve_classifiers(
+    wanted: str | Sequence[ClassifierSpec] | Mapping[str, ClassifierSpec],
+) -> list[ClassifierEntry]:
+    """Resolve the classifiers of a run to entries.
+
+    Parameters
+    ----------
+    wanted : str, sequence or mapping
+        ``"all"`` or comma-separated specs (``all`` among them stands for every
+        registered classifier); a sequence of specs, instances or classes; or a mapping
+        from labels to them.
 
     Raises
     ------
     BoneflareError
-        If nothing is registered or given, a name is unknown, a spec is not a
-        classifier, or two entries share a label.
+        If nothing is registered or given, a spec is bad (see
+        :func:`resolve_classifier`), or two entries share a label.
 
     """
-    specs: Sequence[ClassifierSpec]
-    if isinstance(wanted, str):
-        if wanted == "all":
-            specs = classifier_names()
-            if not specs:
-                raise BoneflareError(
-                    "no classifier is registered (entry-point group boneflare.classifiers)"
-                )
-        else:
-            specs = [s.strip() for s in wanted.split(",") if s.strip()]
+    if isinstance(wanted, Mapping):
+        entries = [resolve_classifier(spec, str(label)) for label, spec in wanted.items()]
     else:
-        specs = list(wanted)
-    if not specs:
+        items: list[ClassifierSpec] = (
+            list(split_specs(wanted)) if isinstance(wanted, str) else list(wanted)
+        )
+        specs: list[ClassifierSpec] = []
+        for item in items:
+            specs.extend(registered() if isinstance(item, str) and item == ALL else [item])
+        entries = [resolve_classifier(s) for s in specs]
+    if not entries:
         raise BoneflareError("no classifier given")
-    entries = [resolve_classifier(s) for s in specs]
     labels = [e.label for e in entries]
     repeated = sorted({x for x in labels if labels.count(x) > 1})
     if repeated:

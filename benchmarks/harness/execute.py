@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.validation import check_choice, check_count
 
 EXECUTORS: Final[tuple[str, ...]] = ("local", "dask")
 """Executor kinds: a local process pool (default) or a Dask cluster."""
@@ -58,17 +59,28 @@ class Execution:
 
     def check(self) -> None:
         """Raise :class:`BoneflareError` on an inconsistent choice."""
-        if self.executor not in EXECUTORS:
-            raise BoneflareError(
-                f"unknown executor {self.executor!r}: known are {', '.join(EXECUTORS)}"
-            )
-        if self.executor == "dask" and not self.scheduler:
-            raise BoneflareError("--executor dask needs --scheduler ADDRESS")
+        check_choice("executor", self.executor, EXECUTORS)
+        if self.executor == "dask":
+            require_dask()
+            if not self.scheduler:
+                raise BoneflareError("--executor dask needs --scheduler ADDRESS")
         if self.executor == "local" and self.scheduler:
             raise BoneflareError("--scheduler is for --executor dask")
-        w = self.workers
-        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
-            raise BoneflareError(f"workers must be a positive integer, got {w!r}")
+        check_count("workers", self.workers)
+
+
+DASK_MISSING: Final[str] = (
+    'the dask executor needs Dask: install it with pip install "boneflare[dask]"'
+)
+"""The one line shown when ``--executor dask`` is asked for without Dask installed."""
+
+
+def require_dask() -> None:
+    """Raise :class:`BoneflareError` (:data:`DASK_MISSING`) unless ``dask.distributed`` imports."""
+    try:
+        import distributed  # noqa: F401  (the extra boneflare[dask])
+    except ImportError:
+        raise BoneflareError(DASK_MISSING) from None
 
 
 def _process_pool(workers: int, context: Any) -> cf.ProcessPoolExecutor:
@@ -135,10 +147,9 @@ def connect(address: str):
         :data:`CONNECT_TIMEOUT`.
 
     """
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
-        raise BoneflareError("the dask executor needs dask[distributed] installed") from None
+    require_dask()
+    from distributed import Client
+
     _preflight(address)
     try:
         return Client(address, timeout=f"{CONNECT_TIMEOUT}s", set_as_default=False)

@@ -13,12 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.errors import GridError
 from boneflare.simulator.scenarios import parse_override
 
-
-class GridError(BoneflareError):
-    """A ``--grid`` option is malformed (no ``=``, an empty value, a repeated key)."""
+__all__ = ["GridAxis", "GridError", "GridPoint", "grid_points", "parse_axis", "parse_grid"]
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from boneflare.benchmarks.harness.entries import (
 )
 from boneflare.benchmarks.harness.grid import GridAxis, grid_points, parse_grid
 from boneflare.benchmarks.harness.seeds import cohort_seed, fit_seed, training_seed
-from boneflare.simulator.engine import ENGINES
+from boneflare.simulator.choices import ENGINE_NAMES
 from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.scenarios import (
     Scenario,
@@ -39,6 +39,7 @@ from boneflare.simulator.scenarios import (
     scenario_hash,
     scenario_to_dict,
 )
+from boneflare.simulator.validation import check_choice, check_count, check_seed
 
 ScenarioSpec = str | Path | Scenario
 """A preset name, the path of a TOML file, or a validated scenario."""
@@ -77,7 +78,8 @@ class BenchmarkConfig:
         Simulation engine.
     max_training_patients : int or None
         Cap on every learned classifier's training cohort (``None``: each classifier's
-        own ``training_patients``); for quick runs.
+        own ``training_patients``); for quick runs. Never applied to a classifier with
+        ``uncapped_training`` (the Bayes oracle, the ceiling).
 
     """
 
@@ -209,12 +211,6 @@ def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
-def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise BoneflareError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
 def _load(spec: ScenarioSpec, overrides: Sequence[str]) -> Scenario:
     """Load a scenario spec and apply ``section.field=value`` overrides."""
     if not isinstance(spec, Scenario):
@@ -271,6 +267,14 @@ def _job_key(classifier: str, point: ScenarioPoint) -> str:
     return f"{_slug(classifier)}-{_slug(point.label)}-{point.hash[:8]}"
 
 
+def _training_size(label: str, cls: type, cap: int | None) -> int:
+    """Patients of a learned classifier's training cohort: its own size, capped unless exempt."""
+    size = check_count(f"{label}.training_patients", cls.training_patients)
+    if cap is None or cls.uncapped_training:
+        return size
+    return min(size, cap)
+
+
 def make_plan(config: BenchmarkConfig) -> Plan:
     """Check a configuration and derive every scenario, seed, training job and unit.
 
@@ -291,15 +295,13 @@ def make_plan(config: BenchmarkConfig) -> Plan:
         non-positive counts, a repeated name, an absent reference.
 
     """
-    _check_count("replicates", config.replicates)
-    _check_count("patients", config.patients)
-    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
-        raise BoneflareError(f"seed must be a non-negative integer, got {config.seed!r}")
-    if config.engine not in ENGINES:
-        raise BoneflareError(f"unknown engine {config.engine!r}: known are {', '.join(ENGINES)}")
+    check_count("replicates", config.replicates)
+    check_count("patients", config.patients)
+    check_seed(config.seed)
+    check_choice("engine", config.engine, ENGINE_NAMES)
     cap = config.max_training_patients
     if cap is not None:
-        _check_count("max_training_patients", cap)
+        check_count("max_training_patients", cap)
     axes = parse_grid(config.grid)
     points = _points(config, axes)
     entries = resolve_classifiers(config.classifiers)
@@ -328,10 +330,7 @@ def make_plan(config: BenchmarkConfig) -> Plan:
                     scenario_hash=source.hash,
                     seed=training_seed(config.seed, source.hash, entry.label),
                     random_state=fit_seed(config.seed, source.hash, entry.label),
-                    patients=min(
-                        _check_count(f"{entry.label}.training_patients", cls.training_patients),
-                        cap or cls.training_patients,
-                    ),
+                    patients=_training_size(entry.label, cls, cap),
                 )
     units = tuple(
         Unit(p.label, r, cohort_seed(config.seed, p.hash, r), config.patients)

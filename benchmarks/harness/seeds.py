@@ -14,6 +14,8 @@ import hashlib
 import json
 from typing import Final
 
+from boneflare.simulator.validation import check_choice, check_seed
+
 PURPOSES: Final[tuple[str, ...]] = ("test", "train", "fit")
 """Purpose tags: test cohorts, training cohorts, and the ``random_state`` of a fit."""
 
@@ -52,10 +54,8 @@ def derive_seed(seed: int, purpose: str, *coordinates: str | int) -> int:
     False
 
     """
-    if purpose not in PURPOSES:
-        raise ValueError(f"unknown seed purpose {purpose!r}: known are {', '.join(PURPOSES)}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_choice("seed purpose", purpose, PURPOSES)
+    check_seed(seed)
     blob = json.dumps([seed, purpose, *coordinates], separators=(",", ":")).encode()
     return int.from_bytes(hashlib.sha256(blob).digest()[:8], "big") >> (64 - SEED_BITS)
 

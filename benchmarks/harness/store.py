@@ -301,7 +301,7 @@ class RunStore:
     ) -> dict[str, pd.DataFrame]:
         """Write the three long tables from the units named in ``order``; return them.
 
-        Rows come in the plan's order (scenario point, replicate, classifier, then metric
+        Rows come in the plan's order (scenario point, replicate, task, classifier, then metric
         or episode), which does not depend on the executor or on the order in which
         units finished.
         """

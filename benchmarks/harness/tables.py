@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from boneflare.simulator.observed import ACTION_NAMES
+from boneflare.simulator.observed import ACTION_NAMES, TASKS
 
 TABLES = ("results", "predictions", "failures")
 """Table names, also their file names (``<name>.parquet``)."""
@@ -20,6 +20,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "results": pa.schema(
         [
             ("scenario", pa.string()),
+            ("task", pa.string()),
             ("classifier", pa.string()),
             ("replicate", pa.int32()),
             ("metric", pa.string()),
@@ -29,6 +30,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "predictions": pa.schema(
         [
             ("scenario", pa.string()),
+            ("task", pa.string()),
             ("classifier", pa.string()),
             ("replicate", pa.int32()),
             ("episode_id", pa.int64()),
@@ -53,16 +55,19 @@ SCHEMAS: dict[str, pa.Schema] = {
 """Column types of the three long tables, as stored."""
 
 
-def results_table(scenario: str, replicate: int, rows: list[tuple[str, str, float]]) -> pa.Table:
-    """Long results of one unit from ``(classifier, metric, value)`` rows."""
+def results_table(
+    scenario: str, replicate: int, rows: list[tuple[str, str, str, float]]
+) -> pa.Table:
+    """Long results of one unit from ``(task, classifier, metric, value)`` rows."""
     n = len(rows)
     return pa.table(
         {
             "scenario": pa.repeat(pa.scalar(scenario, pa.string()), n),
-            "classifier": pa.array([r[0] for r in rows], pa.string()),
+            "task": pa.array([r[0] for r in rows], pa.string()),
+            "classifier": pa.array([r[1] for r in rows], pa.string()),
             "replicate": pa.array(np.full(n, replicate, dtype=np.int32)),
-            "metric": pa.array([r[1] for r in rows], pa.string()),
-            "value": pa.array([r[2] for r in rows], pa.float64()),
+            "metric": pa.array([r[2] for r in rows], pa.string()),
+            "value": pa.array([r[3] for r in rows], pa.float64()),
         },
         schema=SCHEMAS["results"],
     )
@@ -75,6 +80,7 @@ def failures_table(rows: list[dict[str, Any]]) -> pa.Table:
 
 def predictions_table(
     scenario: str,
+    task: str,
     replicate: int,
     classifiers: list[str],
     episodes: dict[str, np.ndarray],
@@ -88,6 +94,8 @@ def predictions_table(
     ----------
     scenario : str
         The unit's scenario label.
+    task : str
+        The scored task these episodes belong to (one of ``TASKS``).
     replicate : int
         The unit's replicate.
     classifiers : list of str
@@ -100,10 +108,13 @@ def predictions_table(
         Concatenated per classifier.
 
     """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}: known are {', '.join(TASKS)}")
     k, n = len(classifiers), len(y)
     return pa.table(
         {
             "scenario": pa.repeat(pa.scalar(scenario, pa.string()), k * n),
+            "task": pa.repeat(pa.scalar(task, pa.string()), k * n),
             "classifier": pa.DictionaryArray.from_arrays(
                 pa.array(np.repeat(np.arange(k, dtype=np.int32), n)),
                 pa.array(classifiers, pa.string()),

@@ -14,18 +14,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from sklearn.base import clone
 
 from boneflare.benchmarks.harness.consequences import CohortOutcomes
+from boneflare.benchmarks.harness.deferral import (
+    deferred_actions,
+    next_ct_episodes,
+    policy_defers,
+)
 from boneflare.benchmarks.harness.entries import ClassifierEntry
 from boneflare.benchmarks.harness.plan import Plan, TrainJob, Unit
 from boneflare.benchmarks.harness.tables import failures_table, predictions_table, results_table
 from boneflare.benchmarks.harness.timing import Stopwatch
-from boneflare.benchmarks.metrics import classification_metrics
+from boneflare.benchmarks.learning import episode_labels as labels
+from boneflare.benchmarks.learning import observed_batch as observed
+from boneflare.benchmarks.metrics import (
+    DEFERRAL_POLICIES,
+    TRADEOFF_METRICS,
+    classification_metrics,
+    policy_metric,
+)
 from boneflare.classifiers.base import ClassifierError, FlareClassifier, validate_probabilities
-from boneflare.simulator.observed import ACTION_NAMES, ObservedBatch, build_batch
+from boneflare.simulator.observed import (
+    ACTION_NAMES,
+    TASKS,
+    ObservedBatch,
+    decision_points,
+)
 from boneflare.simulator.run import simulate
 from boneflare.simulator.tables import CohortTables
 
@@ -68,21 +84,6 @@ def describe_error(exc: BaseException) -> str:
     """One line naming an exception's type and message."""
     text = " ".join(str(exc).split()) or "(no message)"
     return text if isinstance(exc, ClassifierError) else f"{type(exc).__name__}: {text}"
-
-
-def labels(tables: CohortTables) -> np.ndarray:
-    """Return y per row of ``tables.episodes``: 1 for flare, 0 for progression."""
-    truth = tables.episode_truth
-    position = pd.Index(truth["episode_id"]).get_indexer(tables.episodes["episode_id"])
-    if (position < 0).any():
-        raise ValueError("an episode has no label in episode_truth")
-    flare = (truth["label"] == "flare").to_numpy()
-    return flare[position].astype(np.int8)
-
-
-def observed(tables: CohortTables) -> ObservedBatch:
-    """The observed histories of every episode of a cohort (truth never passed)."""
-    return build_batch(tables.episodes, tables.patients, tables.labs, tables.scans)
 
 
 def fit_job(job: TrainJob, prototype: FlareClassifier, engine: str) -> FitOutput:
@@ -139,18 +140,39 @@ def _decide(model: FlareClassifier, batch: ObservedBatch) -> tuple[np.ndarray, n
     return p, action.astype(np.int8)
 
 
+def task_selections(cohort: CohortTables) -> dict[str, np.ndarray | None]:
+    """The episodes of each scored task, in ``TASKS`` order (None: every episode).
+
+    ``decision_point`` selects the rows of ``cohort.episodes`` that
+    :func:`~boneflare.simulator.observed.decision_points` marks, from observed tables only.
+    """
+    selections: dict[str, np.ndarray | None] = {
+        "decision_point": decision_points(cohort.episodes, cohort.patients, cohort.scans),
+        "all_episodes": None,
+    }
+    return {task: selections[task] for task in TASKS}
+
+
 class _Scorer:
     """Scores the classifiers of a plan on one unit's cohort, collecting rows and arrays."""
 
     def __init__(
-        self, unit: Unit, context: WorkContext, watch: Stopwatch, cohort: CohortTables
+        self,
+        unit: Unit,
+        context: WorkContext,
+        watch: Stopwatch,
+        cohort: CohortTables,
+        tasks: dict[str, np.ndarray | None],
     ) -> None:
         self.unit = unit
         self.context = context
         self.watch = watch
+        self.tasks = tasks
+        self.episodes = cohort.episodes
+        self.next_ct = next_ct_episodes(cohort.episodes, cohort.scans)
         scenario = context.plan.point(unit.scenario).scenario
         self.outcomes = CohortOutcomes(cohort.episodes, cohort.truth, scenario.horizon_days)
-        self.rows: list[tuple[str, str, float]] = []
+        self.rows: dict[str, list[tuple[str, str, float]]] = {task: [] for task in tasks}
         self.scored: list[tuple[int, np.ndarray, np.ndarray]] = []  # (classifier, p, action)
         self.failures: list[dict[str, Any]] = []
 
@@ -179,12 +201,17 @@ class _Scorer:
         self.watch.add("fit", seconds)
         return model, seconds
 
-    def consequences(self, model: FlareClassifier, action: np.ndarray) -> dict[str, float]:
-        """Consequences of the calls: inferred (open loop) or simulated (closed loop)."""
+    def consequences(
+        self, model: FlareClassifier, action: np.ndarray
+    ) -> dict[str, dict[str, float]]:
+        """Consequences of the calls per task: inferred (open loop) or simulated (closed loop)."""
         plan = self.context.plan
         if not plan.config.closed_loop:
             with self.watch("metrics"):
-                return self.outcomes.open_loop(action)
+                return {
+                    task: self.outcomes.open_loop(action, calls=chosen)
+                    for task, chosen in self.tasks.items()
+                }
         with self.watch("closed_loop"):
             closed = simulate(
                 plan.point(self.unit.scenario).scenario,
@@ -195,8 +222,25 @@ class _Scorer:
                 closed_loop=True,
                 progress=False,
             )
+        ids = self.episodes["episode_id"].to_numpy()
         with self.watch("metrics"):
-            return self.outcomes.closed_loop(closed.truth, closed.decisions)
+            return {
+                task: self.outcomes.closed_loop(closed.truth, closed.decisions, chosen, ids)
+                for task, chosen in self.tasks.items()
+            }
+
+    def tradeoff(
+        self, model: FlareClassifier, p: np.ndarray, action: np.ndarray
+    ) -> dict[str, float]:
+        """Consequences at the decision point of each deferral policy (inferred, open loop)."""
+        decision = self.tasks["decision_point"]
+        out: dict[str, float] = {}
+        for policy in DEFERRAL_POLICIES[1:]:
+            defer = policy_defers(policy, p, float(model.threshold))
+            actions = deferred_actions(self.next_ct, decision, defer, action)
+            values = self.outcomes.open_loop(actions, calls=decision)
+            out |= {policy_metric(m, policy): values[m] for m in TRADEOFF_METRICS}
+        return out
 
     def score(
         self, index: int, entry: ClassifierEntry, batch: ObservedBatch, y: np.ndarray
@@ -218,28 +262,53 @@ class _Scorer:
             consequences = self.consequences(model, action)
             stage = "metrics"
             with self.watch("metrics"):
-                values = classification_metrics(y, p, threshold=float(model.threshold))
-                values |= consequences
-                values["fit_seconds"] = fit_seconds
-                values["predict_seconds"] = predict_seconds
+                values = {}
+                for task, chosen in self.tasks.items():
+                    part = slice(None) if chosen is None else chosen
+                    values[task] = classification_metrics(
+                        y[part], p[part], threshold=float(model.threshold)
+                    )
+                    values[task] |= consequences[task]
+                    if task == "decision_point":
+                        values[task] |= self.tradeoff(model, p, action)
+                    values[task]["fit_seconds"] = fit_seconds
+                    values[task]["predict_seconds"] = predict_seconds
         except Exception as exc:  # isolate the failure; the others go on
             self.fail(entry.label, stage, exc)
             return
-        self.rows.extend((entry.label, m, float(v)) for m, v in values.items())
+        for task, metrics in values.items():
+            self.rows[task].extend((entry.label, m, float(v)) for m, v in metrics.items())
         self.scored.append((index, p, action))
 
-    def predictions(self, episodes: pd.DataFrame, y: np.ndarray) -> pa.Table:
-        """Every scored classifier's predictions, one row per (classifier, episode)."""
+    def results(self) -> pa.Table:
+        """Every scored classifier's metric rows, task by task (``TASKS`` order)."""
+        rows = [(task, *row) for task, task_rows in self.rows.items() for row in task_rows]
+        return results_table(self.unit.scenario, self.unit.replicate, rows)
+
+    def predictions(self, y: np.ndarray) -> pa.Table:
+        """Every scored classifier's predictions, one row per (task, classifier, episode).
+
+        A decision point appears twice: once in each task.
+        """
         plan_labels = [e.label for e in self.context.plan.classifiers]
-        return predictions_table(
-            self.unit.scenario,
-            self.unit.replicate,
-            [plan_labels[i] for i, _, _ in self.scored],
-            {c: episodes[c].to_numpy() for c in ("episode_id", "patient_id", "day")},
-            y,
-            np.concatenate([p for _, p, _ in self.scored] or [np.zeros(0)]),
-            np.concatenate([a for _, _, a in self.scored] or [np.zeros(0, np.int8)]),
-        )
+        labels = [plan_labels[i] for i, _, _ in self.scored]
+        tables = []
+        columns = ("episode_id", "patient_id", "day")
+        for task, chosen in self.tasks.items():
+            part = slice(None) if chosen is None else chosen
+            tables.append(
+                predictions_table(
+                    self.unit.scenario,
+                    task,
+                    self.unit.replicate,
+                    labels,
+                    {c: self.episodes[c].to_numpy()[part] for c in columns},
+                    y[part],
+                    np.concatenate([p[part] for _, p, _ in self.scored] or [np.zeros(0)]),
+                    np.concatenate([a[part] for _, _, a in self.scored] or [np.zeros(0, np.int8)]),
+                )
+            )
+        return pa.concat_tables(tables)
 
 
 def run_unit(unit: Unit, context: WorkContext) -> UnitOutput:
@@ -272,12 +341,13 @@ def run_unit(unit: Unit, context: WorkContext) -> UnitOutput:
     with watch("build_batch"):
         batch = observed(cohort)
         y = labels(cohort)
+        tasks = task_selections(cohort)
     with watch("metrics"):
-        scorer = _Scorer(unit, context, watch, cohort)
+        scorer = _Scorer(unit, context, watch, cohort, tasks)
     for index, entry in enumerate(plan.classifiers):
         scorer.score(index, entry, batch, y)
     with watch("store"):
-        results = results_table(unit.scenario, unit.replicate, scorer.rows)
-        predictions = scorer.predictions(cohort.episodes, y)
+        results = scorer.results()
+        predictions = scorer.predictions(y)
         failures = failures_table(scorer.failures)
     return UnitOutput(unit.name, results, predictions, failures, watch.seconds)

@@ -8,6 +8,7 @@ folder of your choice)::
     index.html             the same plus every figure, self-contained (base64 images)
     summary.csv            mean, SD, MCSE and 95% interval of every metric
     differences.csv        paired differences against the reference
+    tradeoff.csv           deferral trade-off at the decision point, per classifier and policy
     roc_<scenario>.png, calibration_<scenario>.png, distributions_<scenario>.png,
     consequences_<scenario>.png, sweep_<parameter>.png
 
@@ -25,6 +26,7 @@ from boneflare.benchmarks.report import plots
 from boneflare.benchmarks.report.html import write_html
 from boneflare.benchmarks.report.leaderboard import leaderboard_markdown, summarise_run
 from boneflare.simulator.errors import BoneflareError
+from boneflare.simulator.observed import TASKS
 
 __all__ = ["write_report"]
 
@@ -34,6 +36,13 @@ def _grid_points(info: dict) -> pd.DataFrame:
     scenarios = info.get("experiment", {}).get("scenarios", [])
     rows = [{"scenario": s["label"], **s.get("grid", {})} for s in scenarios]
     return pd.DataFrame(rows)
+
+
+def headline_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the headline task (the first of ``TASKS``); all rows of a table without tasks."""
+    if "task" not in frame.columns:
+        return frame
+    return frame[frame["task"].astype(str) == TASKS[0]]
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -76,15 +85,18 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     title = f"boneflare benchmark: {store.path.name}"
     (folder / "leaderboard.md").write_text(leaderboard_markdown(summary, title), encoding="utf-8")
     summary.summary.to_csv(folder / "summary.csv", index=False)
+    summary.tradeoff.to_csv(folder / "tradeoff.csv", index=False)
     if summary.differences is not None:
         summary.differences.to_csv(folder / "differences.csv", index=False)
-    predictions = tables["predictions"]
+    # the figures show the headline task; the tables above hold both
+    predictions = headline_rows(tables["predictions"])
+    per_replicate, summarised = headline_rows(results), headline_rows(summary.summary)
     figures = {
         "ROC curves": plots.roc_curves(predictions, folder),
         "Calibration curves": plots.calibration_curves(predictions, folder),
-        "Metric distributions across replicates": plots.distributions(results, folder),
-        "Consequences for patients": plots.consequences(summary.summary, folder),
-        "Parameter sweeps": plots.sweeps(summary.summary, _grid_points(info), folder),
+        "Metric distributions across replicates": plots.distributions(per_replicate, folder),
+        "Consequences for patients": plots.consequences(summarised, folder),
+        "Parameter sweeps": plots.sweeps(summarised, _grid_points(info), folder),
     }
     write_html(folder / "index.html", summary, info, figures, title)
     return folder

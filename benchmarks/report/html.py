@@ -13,6 +13,8 @@ from boneflare.benchmarks.report.leaderboard import (
     board_rows,
     difference_rows,
     failure_lines,
+    tradeoff_rows,
+    warning_line,
 )
 
 _STYLE = """
@@ -94,11 +96,19 @@ def write_html(
         "undefined in a replicate are excluded, never counted as 0 or 1. ROC and "
         "calibration curves pool the episodes of all replicates.</p>",
     ]
-    for scenario in sorted(summary.board["scenario"].unique()):
-        parts.append(f"<h2>Leaderboard: {html.escape(str(scenario))}</h2>")
-        parts.append(_table(*board_rows(summary.board, scenario)))
+    warning = warning_line(summary.warnings)
+    if warning:
+        parts.append(f'<p class="note">{html.escape(warning)}</p>')
+    for scenario, task in summary.scopes():
+        name = scenario if task is None else f"{scenario}: {task}"
+        parts.append(f"<h2>Leaderboard: {html.escape(name)}</h2>")
+        parts.append(_table(*board_rows(summary.board, scenario, task)))
+        header, rows = tradeoff_rows(summary.tradeoff, scenario, task)
+        if rows:
+            parts.append("<p>Deferral at the decision point (mean ± Monte Carlo SE):</p>")
+            parts.append(_table(header, rows))
         if summary.differences is not None and len(summary.differences):
-            header, rows = difference_rows(summary.differences, scenario)
+            header, rows = difference_rows(summary.differences, scenario, task)
             if rows:
                 parts.append(
                     f"<p>Paired differences against <code>{html.escape(str(summary.reference))}"

@@ -11,7 +11,8 @@ Each ``*_markdown`` function returns MyST Markdown built from a single source of
   rooms ``simulator``, ``classifiers`` and ``benchmarks``, found by walking the packages.
 
 The Sphinx extension :mod:`boneflare_sphinx` puts them into the pages at build time.
-Run this file to print one of them: ``python docs/_ext/refgen.py scenarios``.
+Run this file to print one of them: ``python docs/_ext/refgen.py scenarios``; with
+``--write`` it refreshes the blocks kept in the committed pages (:data:`COMMITTED`).
 """
 
 from __future__ import annotations
@@ -375,7 +376,56 @@ GENERATORS = {
 """Generated blocks by name, as used in ``<!-- boneflare:generate NAME -->`` markers."""
 
 
+COMMITTED = {"tables": "tables.md", "scenarios": "scenarios.md"}
+"""Generated blocks also written into the committed pages, so that the pages read
+complete in the repository, before any build (``python docs/_ext/refgen.py --write``;
+``tests/test_docs_reference.py`` fails when one is stale). The CLI and API blocks are
+left to the build: their text depends on the Python version."""
+
+GENERATED_NOTE = (
+    "<!-- generated from the code by `python docs/_ext/refgen.py --write`: do not edit -->"
+)
+"""First line of a committed generated block."""
+
+
+def with_block(text: str, name: str) -> str:
+    """Return a page's text with the block of ``<!-- boneflare:generate NAME -->`` refreshed.
+
+    Raises
+    ------
+    ValueError
+        If the page has no such marker followed by ``<!-- boneflare:end -->``.
+    """
+    pattern = re.compile(
+        rf"(^<!-- boneflare:generate {name} -->[ \t]*\n)(?:.*\n)*?(<!-- boneflare:end -->)",
+        re.M,
+    )
+    if not pattern.search(text):
+        raise ValueError(f"no generate block {name!r} ending in <!-- boneflare:end -->")
+    block = f"{GENERATED_NOTE}\n\n{GENERATORS[name]().strip()}\n\n"
+    return pattern.sub(lambda m: m.group(1) + block + m.group(2), text, count=1)
+
+
+def write_committed(docs: str | os.PathLike) -> list[str]:
+    """Refresh every page of :data:`COMMITTED` under ``docs``; return those that changed."""
+    changed = []
+    for name, page in COMMITTED.items():
+        path = os.path.join(docs, page)
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+        new = with_block(old, name)
+        if new != old:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(new)
+            changed.append(page)
+    return changed
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--write"]:
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        print("\n".join(f"wrote docs/{p}" for p in write_committed(here)) or "up to date")
+        sys.exit(0)
     if len(sys.argv) != 2 or sys.argv[1] not in GENERATORS:
-        sys.exit(f"usage: python docs/_ext/refgen.py {{{','.join(GENERATORS)}}}")
+        sys.exit(f"usage: python docs/_ext/refgen.py {{{','.join(GENERATORS)}}} | --write")
     print(GENERATORS[sys.argv[1]]())
