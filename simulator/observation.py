@@ -125,8 +125,11 @@ def read_ct(p: Patients, rows: np.ndarray, slots: np.ndarray, day: float) -> CtR
     A bone reading is 'worse' when present bone progression is seen (chance
     ``bone.ct_sensitivity_progression``) or, failing that, when visible healing
     activity is seen (chance ``flare.ct_sensitivity``); progression wins where both are
-    present. Other readings of a patient with bone lesions are 'better' (burden below
-    ``bone.better_below``) or 'stable'; without any known bone lesion, 'none'.
+    present. A 'worse' reading is labelled progression when bone progression is
+    present or the patient has truly progressed by that day, flare otherwise. Other
+    readings of a patient with bone lesions are 'better' (burden below
+    ``bone.better_below``) or 'stable'; without any known bone lesion, 'none'. The
+    lesion look of a 'worse' reading depends on the baseline character (docs/model.md).
     """
     s, lat, base = p.scenario, p.latent, p.baseline
     n = rows.shape[0]
@@ -151,23 +154,47 @@ def read_ct(p: Patients, rows: np.ndarray, slots: np.ndarray, day: float) -> CtR
     bone[worse] = B_WORSE
 
     character = base.character[rows]
-    look = np.where(
+    baseline_look = np.where(
         character == LYTIC, L_LYTIC, np.where(character == BLASTIC, L_SCLEROTIC, L_MIXED)
     ).astype(np.int8)
-    look[~bone_mets] = L_NONE
-    flare_look = np.where(u_look < s.flare.sclerotic_look, L_SCLEROTIC, L_MIXED)
-    b = s.bone
-    progression_look = np.where(
-        u_look < b.progression_lytic,
+    look = np.where(bone_mets, baseline_look, L_NONE).astype(np.int8)
+    f, b = s.flare, s.bone
+    # Healing: an osteoblastic (sclerotic) reaction with a chance that depends on the
+    # baseline character (Kanaoka 2023), otherwise the baseline look.
+    sclerotic_chance = np.where(
+        character == LYTIC,
+        f.sclerotic_look_lytic,
+        np.where(character == BLASTIC, f.sclerotic_look_blastic, f.sclerotic_look_mixed),
+    )
+    flare_look = np.where(u_look < sclerotic_chance, L_SCLEROTIC, baseline_look)
+    # Progression: in a patient whose treatment works (the soft tissue responds), the
+    # treated bone lesions show the same osteoblastic reaction beside the progressing
+    # ones (a sign of response, not of flare: Kanaoka 2023);
+    # otherwise the baseline character with chance ``progression_keeps_character``, or
+    # else the lytic / sclerotic / mixed mix. Each uniform is rescaled past the chance
+    # before it, so one uniform per scan decides the look.
+    responded = lat.decay[rows] > lat.growth[rows]
+    reaction = np.where(responded, b.progression_reaction * sclerotic_chance, 0.0)
+    u_rest = (u_look - reaction) / np.maximum(1.0 - reaction, 1e-12)
+    keep = b.progression_keeps_character
+    u_mix = (u_rest - keep) / max(1.0 - keep, 1e-12)
+    mixed_look = np.where(
+        u_mix < b.progression_lytic,
         L_LYTIC,
-        np.where(u_look < b.progression_lytic + b.progression_sclerotic, L_SCLEROTIC, L_MIXED),
+        np.where(u_mix < b.progression_lytic + b.progression_sclerotic, L_SCLEROTIC, L_MIXED),
+    )
+    progression_look = np.where(
+        u_look < reaction, L_SCLEROTIC, np.where(u_rest < keep, baseline_look, mixed_look)
     )
     look = np.where(worse_flare, flare_look, look)
     look = np.where(worse_progression, progression_look, look).astype(np.int8)
 
     label = np.full(n, -1, dtype=np.int8)
     label[worse_flare] = FLARE
-    label[worse_progression] = PROGRESSION
+    # Once the patient has truly progressed (anywhere), the right call is to stop: a
+    # 'worse' reading from then on is never a flare, whatever the bone window shows.
+    after_progression = day >= lat.progression_day[rows]
+    label[worse_progression | (worse & after_progression)] = PROGRESSION
     return CtReading(measured, new_lesion, bone, look, label)
 
 

@@ -11,6 +11,7 @@ from boneflare.simulator import load_scenario, simulate
 from boneflare.simulator.calibration.check import check_tables
 from boneflare.simulator.calibration.figures import (
     all_figures,
+    baseline_alp_figures,
     best_response_rates,
     flare_figures,
     kaplan_meier_median,
@@ -95,7 +96,10 @@ def test_figures_on_hand_made_tables():
     assert f["fraction_onset_within_50_days"] == 0.5
     assert f["fraction_onset_after_180_days"] == 0.0
     assert f["fraction_flares_with_best_response_PD"] == 0.0
+    assert f["fraction_flares_with_best_response_SD"] == 0.5  # p1 of p0, p1
     assert f["fraction_flares_without_baseline_bone_mets"] == 0.0
+    # Baseline ALP above 125 U/L: p1 (200) of the four bone-metastatic patients.
+    assert baseline_alp_figures(t) == {"fraction_bone_mets_above_uln": 0.25}
     labs = lab_figures(t)
     assert labs["alp_percent_of_baseline_day147_flare"] == pytest.approx(67.5)  # median(60, 75)
     assert labs["alp_percent_of_baseline_day147_benefit"] == pytest.approx(80.0)

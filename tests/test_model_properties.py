@@ -94,6 +94,8 @@ def test_episode_truth_is_consistent_with_latent_events(overrides, seed):
     flare = ep[~progression]
     assert flare["flare"].all()
     assert (flare["day"] < bone_event[~progression]).all()
+    # After the patient's true progression (anywhere) no reading is a flare.
+    assert (flare["day"] < flare["progression_day"]).all()
     activity = healing_activity(
         flare["day"].to_numpy(float),
         flare["flare_onset_day"].to_numpy(),
@@ -103,6 +105,30 @@ def test_episode_truth_is_consistent_with_latent_events(overrides, seed):
     # Every worse reading is an episode.
     worse = t.scans[t.scans["bone_reading"] == "worse"]
     assert len(worse) == len(t.episodes)
+
+
+def test_a_worse_reading_after_true_progression_is_never_labelled_flare():
+    """Late flares, no control period: healing stays visible past true progression."""
+    overrides = {"flare.controlled_min_days": 0.0, "flare.onset_median_days": 200.0}
+    t = simulate(load_scenario("paper", overrides), 4000, seed=11)
+    ep = t.episodes.merge(t.episode_truth, on="episode_id").merge(t.truth, on="patient_id")
+    healing = healing_activity(
+        ep["day"].to_numpy(float),
+        ep["flare_onset_day"].to_numpy(),
+        ep["flare_duration_days"].to_numpy(),
+    )
+    visible_after_progression = (
+        (healing >= 0.35)
+        & (ep["day"] >= ep["progression_day"])
+        & (ep["day"] < np.minimum(ep["bone_progression_day"], ep["new_bone_lesion_day"]))
+    )
+    # Such readings exist here: healing visible after a soft-tissue progression ...
+    assert visible_after_progression.sum() > 10
+    # ... and every one is labelled progression: the right call there is to stop.
+    assert (ep.loc[visible_after_progression, "label"] == "progression").all()
+    assert (
+        ep.loc[ep["label"] == "flare", "day"] < ep.loc[ep["label"] == "flare", "progression_day"]
+    ).all()
 
 
 @given(seeds)

@@ -25,6 +25,7 @@ REQUIRED_PRESETS = {
     "ct_every_12_weeks",
     "noisy_labs",
     "no_flare",
+    "hard",
 }
 
 
@@ -43,6 +44,9 @@ def test_presets_differ_where_they_say():
     assert load_scenario("no_flare").flare.enabled is False
     assert load_scenario("paper57").cohort.design == "paper57"
     assert load_scenario("noisy_labs").labs.noise > paper.labs.noise
+    hard = load_scenario("hard")
+    assert hard.bone.progression_keeps_character > paper.bone.progression_keeps_character
+    assert hard.labs.noise > paper.labs.noise
     assert scenario_hash(load_scenario("paper57")) != scenario_hash(paper)
 
 

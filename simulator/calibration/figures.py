@@ -31,6 +31,8 @@ WINDOW_DAYS = 14
 RISE_WINDOW = (1, 63)
 """Days in which a draw above baseline is a transient rise (targets.toml [large_n.labs])."""
 GROUPS = ("flare", "benefit", "progression")
+ALP_UPPER_REFERENCE_U_PER_L = 125.0
+"""Upper limit of the ALP reference range, 45-125 U/L (Shi 2021, 1.3.2)."""
 
 
 def best_response_rates(tables: CohortTables) -> dict[str, float]:
@@ -69,6 +71,7 @@ def flare_figures(tables: CohortTables) -> dict[str, float]:
                 "fraction_onset_within_50_days",
                 "fraction_onset_after_180_days",
                 "fraction_flares_with_best_response_PD",
+                "fraction_flares_with_best_response_SD",
                 "fraction_flares_without_baseline_bone_mets",
             ),
             np.nan,
@@ -81,12 +84,27 @@ def flare_figures(tables: CohortTables) -> dict[str, float]:
             "fraction_flares_with_best_response_PD": float(
                 (best.reindex(onsets.index) == "PD").mean()
             ),
+            "fraction_flares_with_best_response_SD": float(
+                (best.reindex(onsets.index) == "SD").mean()
+            ),
             "fraction_flares_without_baseline_bone_mets": float(
                 (~patients.loc[onsets.index, "bone_mets"]).mean()
             ),
         }
     incidence = onsets.index.isin(bone_ids).sum() / len(bone_ids) if len(bone_ids) else np.nan
     return {"incidence_among_bone_mets": float(incidence), **timing}
+
+
+def baseline_alp_figures(tables: CohortTables) -> dict[str, float]:
+    """Share of bone-metastatic patients whose baseline ALP is above the reference range.
+
+    The upper reference limit is ``ALP_UPPER_REFERENCE_U_PER_L`` (Shi 2021, 1.3.2); a
+    patient without a baseline draw is left out.
+    """
+    panel = lab_panel(tables, "alp")
+    baseline = panel["baseline"].dropna()
+    share = float((baseline > ALP_UPPER_REFERENCE_U_PER_L).mean()) if len(baseline) else np.nan
+    return {"fraction_bone_mets_above_uln": share}
 
 
 def lab_panel(tables: CohortTables, analyte: str) -> pd.DataFrame:
@@ -164,6 +182,7 @@ def all_figures(tables: CohortTables) -> dict[str, float]:
     """Every [large_n] figure of targets.toml, keyed ``section.name``."""
     figures = {f"best_response.{k}": v for k, v in best_response_rates(tables).items()}
     figures.update({f"flare.{k}": v for k, v in flare_figures(tables).items()})
+    figures.update({f"alp_baseline.{k}": v for k, v in baseline_alp_figures(tables).items()})
     labs = lab_figures(tables)
     for key, value in labs.items():
         if key.startswith(("alp_percent", "calcium_percent")):

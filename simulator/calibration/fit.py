@@ -36,6 +36,10 @@ CR_SHARE = 1 / 57
 """Pooled complete responses in the paper (Table 1: 1 of 57)."""
 CR_SCALE = 0.005
 """Scale of the CR anchor: a miss of half a percentage point costs one unit."""
+INNER_FRACTION = 0.9
+"""A paper target's figure is kept within this share of its tolerance (or half band) ..."""
+OUTSIDE_WEIGHT = 100.0
+"""... by this weight on the squared excess beyond it (a target must pass, not only be near)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ DEFAULT_FREE: tuple[FreeParameter, ...] = (
     FreeParameter(_all_arms("nonresponder_fraction"), "logit"),
     *(FreeParameter((f"arms.{a}.growth_median_per_day",)) for a in ARMS),
     FreeParameter(("soft_tissue.cr_below_mm",)),
+    FreeParameter(("flare.propensity",), "logit"),
     FreeParameter(("flare.response_scale_per_day",)),
     FreeParameter(("flare.onset_median_days",)),
     FreeParameter(("flare.onset_log_sd",)),
@@ -104,14 +109,22 @@ class FitTarget:
     value: float
     scale: float
     log: bool = False
+    must_pass: bool = False
 
     def cost(self, figures: dict[str, float]) -> float:
-        """Squared standardised distance (a large constant when the figure is missing)."""
+        """Squared standardised distance (a large constant when the figure is missing).
+
+        A target that must pass (a paper target, whose scale is its tolerance or half
+        band) adds ``OUTSIDE_WEIGHT`` times the squared excess of the standardised
+        distance beyond ``INNER_FRACTION``, so the fit keeps every figure inside.
+        """
         x = figures.get(self.key, np.nan)
         if not np.isfinite(x) or (self.log and x <= 0):
             return 25.0
         d = math.log(x / self.value) if self.log else x - self.value
-        return (d / self.scale) ** 2
+        z = abs(d / self.scale)
+        outside = max(0.0, z - INNER_FRACTION) if self.must_pass else 0.0
+        return z**2 + OUTSIDE_WEIGHT * outside**2
 
 
 def paper_fit_targets() -> list[FitTarget]:
@@ -119,9 +132,10 @@ def paper_fit_targets() -> list[FitTarget]:
     out = []
     for t in large_n_targets():
         if t.kind == "value":
-            out.append(FitTarget(t.key, t.value, max(t.tol, 0.01)))
+            out.append(FitTarget(t.key, t.value, max(t.tol, 0.01), must_pass=True))
         elif t.kind == "band":
-            out.append(FitTarget(t.key, 0.5 * (t.low + t.high), 0.5 * (t.high - t.low)))
+            middle, half = 0.5 * (t.low + t.high), 0.5 * (t.high - t.low)
+            out.append(FitTarget(t.key, middle, half, must_pass=True))
     for arm, months in load_targets()["literature"]["median_pfs_months"].items():
         out.append(
             FitTarget(f"pfs_median_days.{arm}", months * DAYS_PER_MONTH, PFS_LOG_SCALE, log=True)

@@ -223,9 +223,9 @@ class Bone:
     """Bone tumour burden B(t), B(0) = 1, and true bone progression."""
 
     decay_ratio: float = param(
-        0.9,
-        doc="bone decay rate as a multiple of the soft-tissue d (bone responds more slowly)",
-        source="design (section Bone)",
+        1.5,
+        doc="bone decay rate as a multiple of the soft-tissue d (the burden ALP follows)",
+        source="fitted (Figure 1 ALP % of baseline, Shi 2021)",
         low=0.0,
         high=10.0,
     )
@@ -282,16 +282,35 @@ class Bone:
         low=0.0,
         high=1.0,
     )
+    progression_reaction: float = param(
+        1.0,
+        doc="difficulty dial: chance, relative to a flare's, that a progression reading of "
+        "a patient whose soft tissue responds shows the osteoblastic reaction "
+        "(0: never, easy; 1: as often as a flare's, Kanaoka 2023)",
+        source="design: Kanaoka 2023 (reaction is a sign of response); docs/scenarios.md",
+        low=0.0,
+        high=1.0,
+    )
+    progression_keeps_character: float = param(
+        0.5,
+        doc="chance a progression reading looks like the baseline lesions (else drawn "
+        "from the lytic / sclerotic / mixed mix below)",
+        source="design: a sclerotic or mixed baseline progresses with blastic deposits "
+        "(docs/model.md, section Bone)",
+        low=0.0,
+        high=1.0,
+    )
     progression_lytic: float = param(
         0.6,
-        doc="chance a progressing lesion looks lytic",
+        doc="chance a progressing lesion not keeping the baseline look looks lytic",
         source="design (lung metastases mostly lytic, Shi 2021)",
         low=0.0,
         high=1.0,
     )
     progression_sclerotic: float = param(
         0.15,
-        doc="chance a progressing lesion looks sclerotic (the rest mixed)",
+        doc="chance a progressing lesion not keeping the baseline look looks sclerotic "
+        "(the rest mixed)",
         source="design",
         low=0.0,
         high=1.0,
@@ -304,14 +323,14 @@ class Flare:
 
     enabled: bool = param(True, doc="whether flares happen at all", source="design")
     propensity: float = param(
-        1.0,
+        0.7,
         doc="highest chance of a latent flare in a responding patient with bone metastases",
-        source="fitted (23.3% incidence, Shi 2021 Table 2)",
+        source="fitted (23.3% incidence, 3 of 7 flares with SD, Shi 2021 Table 2)",
         low=0.0,
         high=1.0,
     )
     response_scale_per_day: float = param(
-        0.012,
+        0.006,
         unit="1/day",
         doc="bone decay rate at which the flare chance reaches 63% of its highest value",
         source="fitted (flare group falls furthest, Shi 2021 Figure 1)",
@@ -358,10 +377,24 @@ class Flare:
         low=0.0,
         high=1.0,
     )
-    sclerotic_look: float = param(
-        0.8,
-        doc="chance a flare reading looks sclerotic (the rest mixed)",
-        source="Shi 2021, 4: osteogenic sclerosis in all 7",
+    sclerotic_look_lytic: float = param(
+        0.76,
+        doc="chance a flare reading of a lytic baseline looks sclerotic (else lytic)",
+        source="Kanaoka 2023: osteoblastic reaction at first CT in 76% of lytic baselines",
+        low=0.0,
+        high=1.0,
+    )
+    sclerotic_look_blastic: float = param(
+        0.94,
+        doc="chance a flare reading of a blastic baseline looks sclerotic (else as baseline)",
+        source="Kanaoka 2023: osteoblastic reaction at first CT in 94% of sclerotic baselines",
+        low=0.0,
+        high=1.0,
+    )
+    sclerotic_look_mixed: float = param(
+        0.82,
+        doc="chance a flare reading of a mixed baseline looks sclerotic (else mixed)",
+        source="Kanaoka 2023: osteoblastic reaction at first CT in 82% of mixed baselines",
         low=0.0,
         high=1.0,
     )
@@ -387,10 +420,11 @@ class Alp:
         high=2.0,
     )
     bone_excess_median_u_per_l: float = param(
-        100.0,
+        40.0,
         unit="U/L",
         doc="median bone-tumour excess at baseline",
-        source="fitted; case reports 142 and 164 U/L (Shi 2021, 3)",
+        source="fitted (Figure 1; baseline ALP above 125 U/L in 8 of 30 bone-metastatic "
+        "patients, Min 2009)",
         low=0.0,
         high=5000.0,
     )
