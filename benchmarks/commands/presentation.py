@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from boneflare.benchmarks.metrics import METRIC_DIRECTIONS
-from boneflare.benchmarks.report.formats import FORMATS, WIDTH
-from boneflare.benchmarks.report.glossary import DEFAULT_COLUMNS
-from boneflare.benchmarks.report.leaderboard import SORT_METRIC
-from boneflare.benchmarks.report.style import DPI, FIGURE_FORMATS
+from boneflare.benchmarks.report.choices import (
+    DEFAULT_COLUMNS,
+    DPI,
+    FIGURE_FORMATS,
+    FORMATS,
+    SORT_METRIC,
+    WIDTH,
+)
 from boneflare.simulator.errors import BoneflareError
 
 
 def metric_list(text: str) -> list[str]:
     """Argparse type: comma-separated metric names, each known (``results.parquet`` names)."""
+    from boneflare.benchmarks.metrics import METRIC_DIRECTIONS
+
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise argparse.ArgumentTypeError("no metric given")
@@ -28,6 +33,8 @@ def rank_metric(text: str) -> str:
     """Argparse type: a metric with a better direction (it can rank classifiers)."""
     if "," in text:
         raise argparse.ArgumentTypeError("give one metric to sort by")
+    from boneflare.benchmarks.metrics import METRIC_DIRECTIONS
+
     (name,) = metric_list(text)
     if METRIC_DIRECTIONS[name] not in ("higher", "lower"):
         raise argparse.ArgumentTypeError(f"metric {name!r} is neutral and cannot rank")

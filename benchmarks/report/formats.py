@@ -19,7 +19,8 @@ from typing import Any, Final
 import pandas as pd
 
 from boneflare.benchmarks.metrics import DEFERRAL_POLICIES, TRADEOFF_METRICS, policy_metric
-from boneflare.benchmarks.report.glossary import DEFAULT_COLUMNS, METRICS, info
+from boneflare.benchmarks.report.choices import DEFAULT_COLUMNS, FORMATS, WIDTH
+from boneflare.benchmarks.report.glossary import METRICS, info
 from boneflare.benchmarks.report.leaderboard import (
     DIFFERENCE_METRICS,
     Board,
@@ -28,12 +29,6 @@ from boneflare.benchmarks.report.leaderboard import (
     by_task,
     failure_lines,
 )
-
-FORMATS: Final[tuple[str, ...]] = ("table", "markdown", "csv", "json")
-"""Choices of ``--format``."""
-
-WIDTH: Final[int] = 120
-"""Default width of the text table, in characters."""
 
 GAP: Final[str] = "  "
 INCOMPLETE: Final[str] = "†"

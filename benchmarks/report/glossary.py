@@ -189,16 +189,6 @@ _DESCRIBED: Final[tuple[MetricInfo, ...]] = (
 METRICS: Final[dict[str, MetricInfo]] = {m.name: m for m in _DESCRIBED}
 """Every described metric, by name, in display order."""
 
-DEFAULT_COLUMNS: Final[tuple[str, ...]] = (
-    "roc_auc",
-    "balanced_accuracy",
-    "brier",
-    "flare_patients_stopped_share",
-    "progression_delay_days",
-    "effective_days_lost",
-)
-"""Leaderboard columns by default: discrimination, calibration, and what calls do to patients."""
-
 
 POLICIES: Final[dict[str, str]] = {
     "defer_uncertain": "deferring uncertain calls to the next CT",

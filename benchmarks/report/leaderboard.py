@@ -28,11 +28,9 @@ from boneflare.benchmarks.aggregate import (
     paired_differences,
     summarise,
 )
-from boneflare.benchmarks.report.glossary import DEFAULT_COLUMNS, info
+from boneflare.benchmarks.report.choices import DEFAULT_COLUMNS, SORT_METRIC
+from boneflare.benchmarks.report.glossary import info
 from boneflare.simulator.observed import TASKS
-
-SORT_METRIC: Final[str] = "roc_auc"
-"""Metric the leaderboard is sorted by unless told otherwise (best first)."""
 
 DIFFERENCE_METRICS: Final[tuple[str, ...]] = DEFAULT_COLUMNS
 """Metrics shown as paired differences against the reference classifier."""

@@ -15,14 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from boneflare.benchmarks.report.choices import DPI, FIGURE_FORMATS
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-FIGURE_FORMATS: Final[tuple[str, ...]] = ("png", "svg", "pdf")
-"""Choices of ``--figure-format``."""
-
-DPI: Final[int] = 120
-"""Default resolution of raster figures (dots per inch)."""
 
 PALETTE: Final[tuple[str, ...]] = (
     "#1f77b4",
