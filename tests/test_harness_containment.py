@@ -95,7 +95,7 @@ def test_hostile_plugins_end_as_failures_and_change_nothing_else(env, clean, tmp
         assert len(rows), f"{name} has no failure record"
         assert set(rows["stage"]) == {stage}, name
         assert all(words in m for m in rows["message"]), (name, list(rows["message"]))
-        assert f"{name} (0 of 2 replicates)" in done.stdout
+        assert f"† {name}: scored in 0 of 2 replicates" in done.stdout
     assert set(failures["classifier"]) == set(EXPECTED)  # mutates_test harms only itself
     got = _tables(out)
     assert_same_for(HONEST_NAMES, got, clean)
