@@ -231,3 +231,38 @@ def test_kill_9_of_the_parent_leaves_no_worker_running(env, tmp_path):
     while [p for p in family if _alive(p)]:
         assert time.monotonic() < deadline, "a worker outlived its parent"
         time.sleep(0.2)
+
+
+_OPENMP_THEN_GUARDED = """
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from boneflare.benchmarks.harness.sandbox import guarded
+
+
+def fit(x, y):
+    return HistGradientBoostingClassifier(max_iter=5).fit(x, y).score(x, y)
+
+
+rng = np.random.default_rng(0)
+x, y = rng.normal(size=(4000, 5)), rng.integers(0, 2, 4000)
+fit(x, y)  # the parent's OpenMP pool is now running
+outcome = guarded(fit, x, y, timeout=60)
+print(outcome.error or "fitted")
+"""
+
+
+def test_a_guarded_call_runs_after_the_parent_used_openmp(tmp_path):
+    """A notebook that fitted a scikit-learn model before benchmarking must not hang.
+
+    A GNU OpenMP pool does not survive ``fork``; the guarded child runs native thread
+    pools at one thread, so its first parallel region needs no pool.
+    """
+    script = tmp_path / "notebook.py"
+    script.write_text(_OPENMP_THEN_GUARDED)
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "fitted"

@@ -148,11 +148,26 @@ def _libc() -> Any:
         return None
 
 
+def _one_native_thread() -> None:
+    """Run the native thread pools (OpenMP, BLAS) of a forked child at one thread.
+
+    An OpenMP pool the parent started (a scikit-learn fit in a notebook before the
+    benchmark) does not survive ``fork``: the child's first parallel region would wait
+    for the pool's threads for ever. One thread needs no pool; workers are processes, so
+    nothing is lost to it, and no worker oversubscribes the machine's cores.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
 def _child(send: Any, fn: Callable[..., Any], args: tuple[Any, ...], parent: int | None) -> None:
     """Body of the child: run ``fn(*args)``; send ``("done", value, why, seconds)``."""
     global _CHANNEL
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent)
+    if parent is not None:
+        _one_native_thread()
     _CHANNEL = send
     started = time.perf_counter()
     try:
