@@ -42,6 +42,7 @@ class Latent:
     new_bone_lesion_day: np.ndarray  # a new bone lesion appears
     progression_day: np.ndarray  # first of the above: true progression on treatment
     flare: np.ndarray  # bool: a latent healing flare happens
+    flare_ct_visible: np.ndarray  # bool: CT can show this flare's healing reaction at all
     flare_onset: np.ndarray  # day (inf without flare)
     flare_duration: np.ndarray  # days from onset to peak activity
     alp_normal: np.ndarray  # U/L
@@ -129,6 +130,10 @@ def make_latent(scenario: Scenario, baseline: Baseline, draws: D.Draws) -> Laten
     )
     chance = f.propensity * -np.expm1(-bone_decay / f.response_scale_per_day)
     flare = f.enabled & responds & (u[:, D.U_FLARE] < chance)
+    # CT sensitivity is a property of the lesion, not of the scan: a healing reaction CT
+    # cannot show at one scan it cannot show at the next. Given a flare, U_FLARE / chance
+    # is a fresh uniform, so the same draw decides it (docs/model.md, section Bone).
+    ct_visible = flare & (u[:, D.U_FLARE] < chance * f.ct_sensitivity)
     onset = np.where(flare, f.onset_median_days * np.exp(f.onset_log_sd * z[:, D.Z_ONSET]), np.inf)
     duration = f.duration_median_days * np.exp(f.duration_log_sd * z[:, D.Z_DURATION])
 
@@ -159,6 +164,7 @@ def make_latent(scenario: Scenario, baseline: Baseline, draws: D.Draws) -> Laten
         new_bone_lesion_day=new_bone,
         progression_day=progression,
         flare=flare,
+        flare_ct_visible=ct_visible,
         flare_onset=onset,
         flare_duration=duration,
         alp_normal=alp_normal,

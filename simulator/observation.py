@@ -123,13 +123,14 @@ def read_ct(p: Patients, rows: np.ndarray, slots: np.ndarray, day: float) -> CtR
     """Read a CT: measured soft-tissue sum, new lesion, bone window and lesion look.
 
     A bone reading is 'worse' when present bone progression is seen (chance
-    ``bone.ct_sensitivity_progression``) or, failing that, when visible healing
-    activity is seen (chance ``flare.ct_sensitivity``); progression wins where both are
-    present. A 'worse' reading is labelled progression when bone progression is
-    present or the patient has truly progressed by that day, flare otherwise. Other
-    readings of a patient with bone lesions are 'better' (burden below
-    ``bone.better_below``) or 'stable'; without any known bone lesion, 'none'. The
-    lesion look of a 'worse' reading depends on the baseline character (docs/model.md).
+    ``bone.ct_sensitivity_progression``) or, failing that, when the healing activity of
+    a flare CT can show (a per-patient property, chance ``flare.ct_sensitivity``) is
+    high; progression wins where both are present. A 'worse' reading is labelled
+    progression when bone progression is present or the patient has truly progressed by
+    that day, flare otherwise. Other readings of a patient with bone lesions are
+    'better' (burden below ``bone.better_below``) or 'stable'; without any known bone
+    lesion, 'none'. The lesion look of a 'worse' reading depends on the baseline
+    character (docs/model.md).
     """
     s, lat, base = p.scenario, p.latent, p.baseline
     n = rows.shape[0]
@@ -143,8 +144,11 @@ def read_ct(p: Patients, rows: np.ndarray, slots: np.ndarray, day: float) -> CtR
     bone_mets = base.bone_mets[rows]
     progressing = day >= lat.bone_event_day[rows]
     worse_progression = progressing & (u_detect < s.bone.ct_sensitivity_progression)
-    visible = lat.flare[rows] & (healing(p, rows, day) >= s.flare.visible_above) & ~progressing
-    worse_flare = visible & (u_detect < s.flare.ct_sensitivity)
+    # A flare CT can show (``flare_ct_visible``, drawn once per patient with chance
+    # ``flare.ct_sensitivity``) reads 'worse' at every scan while its activity is high.
+    worse_flare = (
+        lat.flare_ct_visible[rows] & (healing(p, rows, day) >= s.flare.visible_above) & ~progressing
+    )
     worse = worse_progression | worse_flare
 
     burden = bone_burden(p, rows, day)

@@ -13,9 +13,11 @@ from boneflare.simulator.calibration.figures import (
     all_figures,
     baseline_alp_figures,
     best_response_rates,
+    dissociated_response_figures,
     flare_figures,
     kaplan_meier_median,
     lab_figures,
+    onset_scan_figures,
 )
 from boneflare.simulator.calibration.fit import (
     FitTarget,
@@ -35,7 +37,8 @@ def hand_made() -> CohortTables:
     p0 flare (onset day 42), PR; ALP 100 -> 120 (day 21) -> 60 (day 147): rise, 60%.
     p1 flare (onset day 126), SD; ALP 200 -> 150 (day 140): 75%.
     p2 benefit, PR; ALP 100 -> 80 (day 150): 80%.
-    p3 progression, PD; ALP 100 -> 150 (day 147): 150%; no draw near 147 for calcium.
+    p3 progression, PD; ALP 100 -> 150 (day 147): 150%; no draw near 147 for calcium;
+       bone progression at the first follow-up CT while RECIST says SD (dissociated).
     p4 no bone metastases, NE.
     """
     patients = pd.DataFrame(
@@ -59,14 +62,26 @@ def hand_made() -> CohortTables:
     labs = pd.DataFrame(labs, columns=["patient_id", "day", "analyte", "value"])
     episodes = pd.DataFrame(
         {
-            "episode_id": [1, 2, 3, 4],
-            "patient_id": [0, 0, 1, 3],
-            "day": [42, 84, 126, 84],
-            "scan_index": [1, 2, 3, 2],
+            "episode_id": [1, 2, 3, 4, 5],
+            "patient_id": [0, 0, 1, 3, 3],
+            "day": [42, 84, 126, 84, 42],
+            "scan_index": [1, 2, 3, 2, 1],
         }
     )
     episode_truth = pd.DataFrame(
-        {"episode_id": [1, 2, 3, 4], "label": ["flare", "flare", "flare", "progression"]}
+        {
+            "episode_id": [1, 2, 3, 4, 5],
+            "label": ["flare", "flare", "flare", "progression", "progression"],
+        }
+    )
+    # First follow-up CT of every patient (p0 at day 42 reads PR, p3 SD with bone PD).
+    scans = pd.DataFrame(
+        {
+            "patient_id": [0, 1, 2, 3, 4],
+            "day": [42] * 5,
+            "scan_index": [1] * 5,
+            "recist_response": ["PR", "SD", "PR", "SD", "SD"],
+        }
     )
     truth = pd.DataFrame(
         {"patient_id": [0, 1, 2, 3, 4], "best_response": ["PR", "SD", "PR", "PD", "NE"]}
@@ -75,7 +90,7 @@ def hand_made() -> CohortTables:
     return CohortTables(
         patients=patients,
         labs=labs,
-        scans=empty,
+        scans=scans,
         episodes=episodes,
         truth=truth,
         episode_truth=episode_truth,
@@ -98,6 +113,13 @@ def test_figures_on_hand_made_tables():
     assert f["fraction_flares_with_best_response_PD"] == 0.0
     assert f["fraction_flares_with_best_response_SD"] == 0.5  # p1 of p0, p1
     assert f["fraction_flares_without_baseline_bone_mets"] == 0.0
+    # First flare reading: p0 at the first follow-up CT, p1 at the third.
+    assert onset_scan_figures(t) == {
+        "fraction_onset_at_second_ct": 0.0,
+        "fraction_onset_at_third_ct_or_later": 0.5,
+    }
+    # Bone progression with RECIST SD at the first follow-up CT: p3 of five patients.
+    assert dissociated_response_figures(t) == {"fraction_at_first_ct": 0.2}
     # Baseline ALP above 125 U/L: p1 (200) of the four bone-metastatic patients.
     assert baseline_alp_figures(t) == {"fraction_bone_mets_above_uln": 0.25}
     labs = lab_figures(t)

@@ -162,3 +162,29 @@ def test_best_response_of_a_flare_patient_is_not_progression(paper_cohort):
     best = t.truth.set_index("patient_id").loc[flare_ids, "best_response"]
     assert len(best) > 0
     assert (best != "PD").mean() > 0.95
+
+
+def test_ct_shows_a_flare_at_every_scan_or_at_none():
+    """CT sensitivity is a property of the lesion: one draw per flare, not per scan."""
+    scenario = load_scenario("paper")
+    t = simulate(scenario, 20_000, seed=5)
+    scans = t.scans[t.scans["scan_index"] > 0].merge(t.truth, on="patient_id")
+    scans = scans[scans["flare"]]
+    healing = healing_activity(
+        scans["day"].to_numpy(float),
+        scans["flare_onset_day"].to_numpy(),
+        scans["flare_duration_days"].to_numpy(),
+    )
+    bone_event = np.minimum(scans["bone_progression_day"], scans["new_bone_lesion_day"])
+    visible = (healing >= scenario.flare.visible_above) & (scans["day"] < bone_event)
+    seen = (scans.loc[visible, "bone_reading"] == "worse").groupby(scans.loc[visible, "patient_id"])
+    shown = seen.mean()
+    # Every flare patient with more than one scan in its visible window is read 'worse'
+    # at all of them or at none of them ...
+    several = seen.size() > 1
+    assert several.sum() > 100
+    assert shown[several].isin([0.0, 1.0]).all()
+    # ... and the share CT shows is the CT sensitivity (binomial, 4 standard errors).
+    n = len(shown)
+    p = scenario.flare.ct_sensitivity
+    assert abs((shown == 1.0).mean() - p) < 4 * np.sqrt(p * (1 - p) / n)

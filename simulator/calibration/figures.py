@@ -57,6 +57,50 @@ def flare_onsets(tables: CohortTables) -> pd.Series:
     return labelled.loc[labelled["label"] == "flare"].groupby("patient_id")["day"].min()
 
 
+def flare_onset_scans(tables: CohortTables) -> pd.Series:
+    """Follow-up CT index (1 = first) of each flare patient's first flare episode."""
+    labelled = tables.episodes.merge(tables.episode_truth, on="episode_id")
+    flares = labelled.loc[labelled["label"] == "flare"].sort_values(["patient_id", "day"])
+    return flares.drop_duplicates("patient_id").set_index("patient_id")["scan_index"]
+
+
+def onset_scan_figures(tables: CohortTables) -> dict[str, float]:
+    """Share of observed flare onsets at the second follow-up CT and at the third or later.
+
+    Shi 2021, Table 2: of 7 flares, 5 were first seen at the first follow-up CT (41-45
+    days), none at the second and 2 at the third (120 and 125 days).
+    """
+    scans = flare_onset_scans(tables)
+    if scans.empty:
+        return {
+            "fraction_onset_at_second_ct": np.nan,
+            "fraction_onset_at_third_ct_or_later": np.nan,
+        }
+    return {
+        "fraction_onset_at_second_ct": float((scans == 2).mean()),
+        "fraction_onset_at_third_ct_or_later": float((scans >= 3).mean()),
+    }
+
+
+def dissociated_response_figures(tables: CohortTables) -> dict[str, float]:
+    """Share of patients whose first follow-up CT shows a dissociated bone response.
+
+    A dissociated (mixed) response here is bone progression (an episode whose truth is
+    progression) on the first follow-up CT while RECIST does not call the soft tissue
+    PD. The denominator is every patient with a first follow-up CT.
+    """
+    scans = tables.scans
+    first = scans.loc[scans["scan_index"] == 1, ["patient_id", "recist_response"]]
+    if first.empty:
+        return {"fraction_at_first_ct": np.nan}
+    labelled = tables.episodes.merge(tables.episode_truth, on="episode_id")
+    bone_pd = labelled.loc[
+        (labelled["scan_index"] == 1) & (labelled["label"] == "progression"), "patient_id"
+    ]
+    dissociated = first["patient_id"].isin(bone_pd) & (first["recist_response"] != "PD")
+    return {"fraction_at_first_ct": float(dissociated.mean())}
+
+
 def flare_figures(tables: CohortTables) -> dict[str, float]:
     """Flare incidence among bone-metastatic patients, onset timing, and who flares."""
     patients = tables.patients.set_index("patient_id")
@@ -182,6 +226,10 @@ def all_figures(tables: CohortTables) -> dict[str, float]:
     """Every [large_n] figure of targets.toml, keyed ``section.name``."""
     figures = {f"best_response.{k}": v for k, v in best_response_rates(tables).items()}
     figures.update({f"flare.{k}": v for k, v in flare_figures(tables).items()})
+    figures.update({f"flare.{k}": v for k, v in onset_scan_figures(tables).items()})
+    figures.update(
+        {f"dissociated_response.{k}": v for k, v in dissociated_response_figures(tables).items()}
+    )
     figures.update({f"alp_baseline.{k}": v for k, v in baseline_alp_figures(tables).items()})
     labs = lab_figures(tables)
     for key, value in labs.items():

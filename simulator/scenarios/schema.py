@@ -243,8 +243,8 @@ class Bone:
         0.15,
         doc="share of bone-metastatic patients whose bone disease does not respond, "
         "whatever the soft tissue does (mixed response)",
-        source="design: bone-only progression on responding soft tissue is the hard case "
-        "(MDA criteria; Shi 2021, 4)",
+        source="design, checked by the dissociated response at the first CT (1-5% of "
+        "patients: Sato 2021; targets.toml [large_n.dissociated_response])",
         low=0.0,
         high=1.0,
     )
@@ -372,8 +372,9 @@ class Flare:
     )
     ct_sensitivity: float = param(
         0.77,
-        doc="chance that a CT shows visible healing as 'worse'",
-        source="Shi 2021, 4: CT sensitivity 77% (ref 24)",
+        doc="chance that CT can show a patient's healing reaction as 'worse' at all "
+        "(drawn once per flare: a property of the lesion, not of the scan)",
+        source="Shi 2021, 4: CT sensitivity 77% (ref 24); per lesion: design (docs/model.md)",
         low=0.0,
         high=1.0,
     )
