@@ -175,12 +175,8 @@ def episode_key(patient_id: np.ndarray, scan_index: np.ndarray) -> np.ndarray:
     return np.asarray(patient_id, dtype=np.int64) * EPISODE_SLOT_BASE + np.asarray(scan_index)
 
 
-def episodes_tables(fu: FollowUp, rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Episodes (observed: patient, day, scan) and their truth (flare or progression)."""
-    return _episodes_frames(fu, scan_visits(fu, rows))
-
-
 def _episodes_frames(fu: FollowUp, scans: ScanVisits) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Episodes (observed: patient, day, scan) and their truth (flare or progression)."""
     opened = scans.label >= 0
     pid = fu.patients.baseline.patient_id[scans.rows[opened]]
     k = scans.slots[opened]
