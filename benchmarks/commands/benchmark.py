@@ -127,9 +127,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--workers",
         type=positive_int,
         default=None,
-        help="local worker processes (default: the CPUs available)",
+        help="local worker processes (default: the CPUs available; the results do not "
+        "depend on it)",
     )
     add_timeout_option(p)
+    cache = p.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--fit-cache",
+        default=None,
+        metavar="DIR",
+        help="folder of fitted models shared by runs: a training job fitted before (same "
+        "seed, scenario, classifier, versions and source) is reused (default: "
+        "$BONEFLARE_CACHE_DIR, else the user's cache folder, boneflare/)",
+    )
+    cache.add_argument(
+        "--no-fit-cache", action="store_true", help="fit every model; read and write no cache"
+    )
     add_progress_options(p)
     p.add_argument(
         "--report",
@@ -162,6 +175,15 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
     )
 
 
+def _fit_cache(args: argparse.Namespace) -> Path | None:
+    """The fit cache the options ask for (``None``: ``--no-fit-cache``)."""
+    from boneflare.benchmarks.harness.fitcache import default_cache_dir
+
+    if args.no_fit_cache:
+        return None
+    return Path(args.fit_cache) if args.fit_cache else default_cache_dir()
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark; print the leaderboard, warnings and failures (and write the report)."""
     from boneflare.benchmarks.harness import Execution, RunStore, run_benchmark
@@ -173,7 +195,9 @@ def run(args: argparse.Namespace) -> int:
         raise BoneflareError("--rerun-changed is for --resume")
     config = config_from_args(args)
     workers = args.workers or (1 if args.executor == "dask" else default_workers())
-    execution = Execution(args.executor, workers, args.scheduler, args.progress, args.timeout)
+    execution = Execution(
+        args.executor, workers, args.scheduler, args.progress, args.timeout, _fit_cache(args)
+    )
     out = Path(args.out) if args.out else new_run_folder()
     try:
         result = run_benchmark(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from boneflare.benchmarks.commands.common import (
     add_scenario_options,
+    add_workers_option,
     non_negative_int,
     positive_int,
     scenario_from_args,
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_scenario_options(c)
     c.add_argument("--patients", type=positive_int, default=200_000)
     c.add_argument("--seed", type=non_negative_int, default=1)
-    c.add_argument("--workers", type=positive_int, default=1)
+    add_workers_option(c)
     c.add_argument(
         "--mc-z",
         type=float,
@@ -52,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     f.add_argument("--patients", type=positive_int, default=40_000)
     f.add_argument("--seed", type=non_negative_int, default=1)
-    f.add_argument("--workers", type=positive_int, default=1)
+    add_workers_option(f)
     f.add_argument("--max-evaluations", type=positive_int, default=600)
     f.add_argument("--name", default="paper", help="name of the fitted scenario")
     f.add_argument("--out", required=True, help="scenario file to write (.toml)")
@@ -64,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(scenario="paper57")
     p.add_argument("--replicates", type=positive_int, default=1000)
     p.add_argument("--seed", type=non_negative_int, default=1)
-    p.add_argument("--workers", type=positive_int, default=1)
+    add_workers_option(p)
     p.add_argument(
         "--out",
         default=f"{RUNS}/calibration",
@@ -77,7 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--patients", type=positive_int, default=200_000)
     r.add_argument("--replicates", type=positive_int, default=1000)
     r.add_argument("--seed", type=non_negative_int, default=1)
-    r.add_argument("--workers", type=positive_int, default=1)
+    add_workers_option(r)
     r.add_argument(
         "--out", default=f"{RUNS}/calibration", help=f"report folder (default {RUNS}/calibration)"
     )
