@@ -76,6 +76,19 @@ class Cell:
             payload = pickle.dumps((fn, args), protocol=5)
         except Exception:  # cannot travel to a running child: fork one that inherits them
             return guarded(fn, *args, timeout=timeout)
+        try:
+            self._send(payload)
+        except Exception as exc:  # no child could be started, or it cannot be reached
+            self.close()
+            why = sandbox.describe_error(exc)
+            return Outcome(error=f"cannot start the call in a child process: {why}")
+        outcome = sandbox.await_outcome(self._conn, self._process, timeout)
+        if not outcome.ok:
+            self.close()
+        return outcome
+
+    def _send(self, payload: bytes) -> None:
+        """Send a call, starting the child first if it is not running."""
         if not self.alive:
             self.close()
             self._start()
@@ -85,10 +98,6 @@ class Cell:
             self.close()
             self._start()
             self._conn.send_bytes(payload)
-        outcome = sandbox.await_outcome(self._conn, self._process, timeout)
-        if not outcome.ok:
-            self.close()
-        return outcome
 
     def close(self) -> None:
         """End the child (if any); the cell can start again."""
