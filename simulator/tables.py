@@ -18,13 +18,22 @@ from boneflare.simulator.observation import NOT_STOPPED
 from boneflare.simulator.observed import ACTION_NAMES
 from boneflare.simulator.scenarios.schema import ARMS
 from boneflare.simulator.table_schema import conform
+from boneflare.simulator.vocabulary import (
+    ANALYTES,
+    BEST_RESPONSES,
+    BONE_NAMES,
+    CHARACTER_NAMES,
+    LABEL_NAMES,
+    LOOK_NAMES,
+    RESPONSE_NAMES,
+    SEXES,
+    STAGES,
+    UNITS,
+)
 
 if TYPE_CHECKING:
     from boneflare.simulator.engine.followup import FollowUp
 
-ANALYTES = ("alp", "calcium")
-UNITS = ("U/L", "mmol/L")
-BEST_RESPONSES = ("CR", "PR", "SD", "PD", "NE")
 SD_MIN_DAYS = 35
 """RECIST 1.1: stable disease counts as best response only once met at least this many
 days after the start (a protocol-defined minimum, commonly 6 weeks less a week's window)."""
@@ -116,13 +125,13 @@ def patients_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
     return _frame(
         {
             "patient_id": b.patient_id[rows],
-            "sex": _cat(np.where(b.female[rows], 0, 1), ("F", "M")),
+            "sex": _cat(np.where(b.female[rows], 0, 1), SEXES),
             "age": np.floor(b.age[rows]).astype(np.int16),
-            "stage": _cat(np.where(b.stage_iv[rows], 1, 0), ("IIIB", "IV")),
+            "stage": _cat(np.where(b.stage_iv[rows], 1, 0), STAGES),
             "egfr_positive": b.egfr_positive[rows],
             "arm": _cat(b.arm[rows], ARMS),
             "bone_mets": b.bone_mets[rows],
-            "bone_lesion_character": _cat(character, ("none", "lytic", "blastic", "mixed")),
+            "bone_lesion_character": _cat(character, CHARACTER_NAMES),
         }
     )
 
@@ -157,9 +166,9 @@ def scans_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
             "day": fu.schedule.ct_day[r, k].astype(np.int16),
             "scan_index": k.astype(np.int16),
             "sld_mm": rec.sld[r, k],
-            "recist_response": _cat(rec.recist[r, k], O.RESPONSE_NAMES),
-            "bone_reading": _cat(rec.bone[r, k], O.BONE_NAMES),
-            "lesion_look": _cat(rec.look[r, k], O.LOOK_NAMES),
+            "recist_response": _cat(rec.recist[r, k], RESPONSE_NAMES),
+            "bone_reading": _cat(rec.bone[r, k], BONE_NAMES),
+            "lesion_look": _cat(rec.look[r, k], LOOK_NAMES),
             "new_lesion": rec.new_lesion[r, k],
         }
     )
@@ -185,7 +194,7 @@ def episodes_tables(fu: FollowUp, rows: np.ndarray) -> tuple[pd.DataFrame, pd.Da
             "scan_index": k.astype(np.int16),
         }
     )
-    truth = _frame({"episode_id": ids, "label": _cat(rec.label[r, k], O.LABEL_NAMES)})
+    truth = _frame({"episode_id": ids, "label": _cat(rec.label[r, k], LABEL_NAMES)})
     return episodes, truth
 
 

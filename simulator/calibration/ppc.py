@@ -19,8 +19,9 @@ from boneflare.simulator.cohort import PAPER57_TRIAL_SIZE
 from boneflare.simulator.run import simulate
 from boneflare.simulator.scenarios.schema import ARMS, Scenario
 from boneflare.simulator.tables import CohortTables
+from boneflare.simulator.vocabulary import RECIST_RESPONSES
 
-RESPONSES = ("CR", "PR", "SD", "PD")
+RESPONSES = RECIST_RESPONSES
 
 
 def observed_figures() -> dict[str, float]:
