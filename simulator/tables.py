@@ -17,6 +17,7 @@ from boneflare.simulator.cohort import BLASTIC, LYTIC
 from boneflare.simulator.observation import NOT_STOPPED
 from boneflare.simulator.observed import ACTION_NAMES
 from boneflare.simulator.scenarios.schema import ARMS
+from boneflare.simulator.stops import follow_up_ends, stop_consequences
 from boneflare.simulator.table_schema import conform
 from boneflare.simulator.vocabulary import (
     ANALYTES,
@@ -238,19 +239,13 @@ def _first_day(fu: FollowUp, rows: np.ndarray, label: int) -> np.ndarray:
 def truth_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
     """Hidden values per patient, best response, and the consequences of any stop."""
     lat = fu.patients.latent.take(rows)
-    horizon = float(fu.patients.scenario.horizon_days)
-    end = np.minimum(lat.dropout_day, horizon)
     stop = fu.stop_day[rows].astype(float)
-    stopped = stop != NOT_STOPPED
-    stop[~stopped] = np.nan
-    effective_end = np.minimum(lat.progression_day, end)
-    lost = np.where(stopped, np.maximum(0.0, effective_end - stop), np.nan)
+    stop[stop == NOT_STOPPED] = np.nan
     first_progression = _first_day(fu, rows, O.PROGRESSION)
-    acted = np.where(stopped, stop, end)
-    delay = np.where(
-        np.isnan(first_progression), np.nan, np.maximum(0.0, acted - first_progression)
+    end, effective_end = follow_up_ends(
+        lat.progression_day, lat.dropout_day, fu.patients.scenario.horizon_days
     )
-    delay = np.where(stopped & (stop < first_progression), np.nan, delay)
+    lost, delay = stop_consequences(stop, end, effective_end, first_progression)
     return _frame(
         {
             "patient_id": fu.patients.baseline.patient_id[rows],

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import ast
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from boneflare.benchmarks.harness.consequences import patient_outcomes
 from boneflare.classifiers import features, rules
-from boneflare.simulator import observation, observed, vocabulary
+from boneflare.simulator import load_scenario, observation, observed, simulate, vocabulary
+from boneflare.simulator.engine.policy import BUILTIN_POLICIES
+from boneflare.simulator.stops import follow_up_ends, stop_consequences
 from boneflare.simulator.table_schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,3 +91,35 @@ def test_no_vocabulary_is_spelled_out_twice():
 @pytest.mark.parametrize("words", sorted(VOCABULARIES))
 def test_every_vocabulary_has_distinct_words(words):
     assert len(set(VOCABULARIES[words])) == len(VOCABULARIES[words])
+
+
+def test_stop_consequences_by_hand():
+    end, effective_end = follow_up_ends(
+        progression_day=np.array([300.0, np.inf, 100.0, 250.0]),
+        dropout_day=np.array([np.inf, 200.0, np.inf, np.inf]),
+        horizon_days=365,
+    )
+    assert end.tolist() == [365, 200, 365, 365]
+    assert effective_end.tolist() == [300, 200, 100, 250]
+    stop = np.array([60.0, 150.0, 120.0, np.nan])
+    first = np.array([330.0, np.nan, 120.0, 280.0])
+    lost, delay = stop_consequences(stop, end, effective_end, first)
+    # 0: stopped at 60, effective until 300, before its progression episode (no delay)
+    # 1: stopped at 150, dropped out at 200, never progressed
+    # 2: stopped at its progression episode, 20 days after progression: nothing lost
+    # 3: never stopped: progression seen on day 280 is acted on at the horizon
+    assert lost[:3].tolist() == [240, 50, 0] and math.isnan(lost[3])
+    assert math.isnan(delay[0]) and math.isnan(delay[1])
+    assert delay[2:].tolist() == [0, 365 - 280]
+
+
+def test_truth_table_records_the_consequences_the_harness_infers():
+    """Closed loop: the simulator's columns are stop_consequences of its own truth."""
+    scenario = load_scenario("paper")
+    truth = simulate(
+        scenario, 800, seed=5, policy=BUILTIN_POLICIES["always_stop"](), closed_loop=True
+    ).truth
+    assert truth["stop_day"].notna().any()
+    lost, delay = patient_outcomes(truth["stop_day"].to_numpy(), truth, scenario.horizon_days)
+    np.testing.assert_array_equal(lost, truth["effective_days_lost"].to_numpy())
+    np.testing.assert_array_equal(delay, truth["progression_delay_days"].to_numpy())
