@@ -163,3 +163,37 @@ def test_simulate_provenance_names_what_the_cohort_was_made_from():
     assert info["scenario_hash"] == scenario_hash(scenario)
     assert info["scenario"]["labs"]["noise"] == 1.5
     assert RunSpec(scenario, seed=9).provenance(1, patient_id=17)["patient_id"] == 17
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    from boneflare.benchmarks.runs import run_benchmark
+
+    out = tmp_path_factory.mktemp("runs") / "small"
+    return run_benchmark(
+        ["recist_naive", "timing_window"], replicates=2, patients=150, workers=1, out=out
+    )
+
+
+def test_leaderboard_text_is_what_the_report_command_prints(small_run, capsys):
+    from boneflare.benchmarks.cli import main
+    from boneflare.benchmarks.report.printed import leaderboard_text
+
+    text = leaderboard_text(small_run.path, width=120)
+    assert text.startswith(f"Leaderboard of {small_run.path}")
+    assert "recist_naive" in text and "timing_window" in text
+    assert main(["report", str(small_run.path), "--format", "table", "--width", "120"]) == 0
+    assert capsys.readouterr().out == text
+    in_memory = {"results": small_run.results, "failures": small_run.failures}
+    assert leaderboard_text(small_run.path, width=120, tables=in_memory) == text
+
+
+def test_a_metric_to_show_or_rank_by_must_be_in_the_results(small_run):
+    from boneflare.benchmarks.report.printed import check_metrics
+
+    results = small_run.results[small_run.results["metric"] != "brier"]
+    with pytest.raises(BoneflareError, match="'brier' is not in this run's results"):
+        check_metrics(results, ["roc_auc", "brier"], "roc_auc")
+    with pytest.raises(BoneflareError, match="'brier'"):
+        check_metrics(results, None, "brier")
+    check_metrics(results.iloc[:0], None, "brier")  # nothing scored: nothing to rank by

@@ -16,7 +16,6 @@ from boneflare.benchmarks.commands.common import (
 from boneflare.benchmarks.commands.presentation import (
     add_figure_options,
     add_leaderboard_options,
-    check_metrics,
 )
 from boneflare.benchmarks.runs import (
     DEFAULTS,
@@ -169,10 +168,9 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark; print the leaderboard, warnings and failures (and write the report)."""
-    from boneflare.benchmarks.harness import RunStore, run_benchmark
+    from boneflare.benchmarks.harness import run_benchmark
     from boneflare.benchmarks.harness.timing import format_breakdown
-    from boneflare.benchmarks.report.formats import render
-    from boneflare.benchmarks.report.leaderboard import run_summary
+    from boneflare.benchmarks.report.printed import leaderboard_text
 
     if args.rerun_changed and not args.resume:
         raise BoneflareError("--rerun-changed is for --resume")
@@ -200,20 +198,16 @@ def run(args: argparse.Namespace) -> int:
             )
         raise
     tables = {"results": result.results, "failures": result.failures}
-    check_metrics(args.metrics, set(result.results["metric"].astype(str)))
-    summary = run_summary(tables, RunStore(out).read_provenance(), args.sort_by)
-    print(
-        render(
-            summary,
-            args.format or "table",
-            args.metrics,
-            title=f"Leaderboard of {out}",
-            width=args.width,
-            verbose=args.verbose,
-            run=out.name,
-        ),
-        end="",
+    text = leaderboard_text(
+        out,
+        args.format or "table",
+        args.metrics,
+        args.sort_by,
+        width=args.width,
+        verbose=args.verbose,
+        tables=tables,
     )
+    print(text, end="")
     if args.verbose:
         print(format_breakdown(result.timings))
     if args.report:
