@@ -116,27 +116,66 @@ class Draws:
         )
 
 
+def _layout(scenario: Scenario) -> list[tuple[str, str, tuple[int, ...]]]:
+    """Each field of :class:`Draws` in drawing order: (name, ``"u"`` or ``"z"``, row shape).
+
+    The order is part of the random streams: changing it changes every cohort.
+    """
+    k_lab, k_ct = lab_slots(scenario), ct_slots(scenario)
+    return [
+        ("base_u", "u", (N_BASE_U,)),
+        ("base_z", "z", (N_BASE_Z,)),
+        ("lab_z", "z", (k_lab, 2)),
+        ("lab_u", "u", (k_lab, 2)),
+        ("ct_z", "z", (k_ct,)),
+        ("ct_u", "u", (k_ct, 3)),
+    ]
+
+
+def _block_rng(seed: int, block: int) -> np.random.Generator:
+    sequence = np.random.SeedSequence(seed, spawn_key=(DRAW_STREAM, block))
+    return np.random.Generator(np.random.PCG64(sequence))
+
+
+def _fill(rng: np.random.Generator, kind: str, out: np.ndarray) -> None:
+    """Fill ``out`` (C-contiguous) with standard uniforms or normals, in C order."""
+    if kind == "u":
+        rng.random(out=out)
+    else:
+        rng.standard_normal(out=out)
+
+
 def draw_block(seed: int, block: int, scenario: Scenario) -> Draws:
     """Return the draws of one full draw block of ``DRAW_BLOCK`` patients."""
-    sequence = np.random.SeedSequence(seed, spawn_key=(DRAW_STREAM, block))
-    rng = np.random.Generator(np.random.PCG64(sequence))
-    n, k_lab, k_ct = DRAW_BLOCK, lab_slots(scenario), ct_slots(scenario)
-    return Draws(
-        base_u=rng.random((n, N_BASE_U)),
-        base_z=rng.standard_normal((n, N_BASE_Z)),
-        lab_z=rng.standard_normal((n, k_lab, 2)),
-        lab_u=rng.random((n, k_lab, 2)),
-        ct_z=rng.standard_normal((n, k_ct)),
-        ct_u=rng.random((n, k_ct, 3)),
-    )
+    rng = _block_rng(seed, block)
+    arrays = {}
+    for name, kind, shape in _layout(scenario):
+        arrays[name] = np.empty((DRAW_BLOCK, *shape))
+        _fill(rng, kind, arrays[name])
+    return Draws(**arrays)
 
 
 def draws_for_range(seed: int, start: int, stop: int, scenario: Scenario) -> Draws:
-    """Return the draws of patients ``start`` (inclusive) to ``stop`` (exclusive)."""
+    """Return the draws of patients ``start`` (inclusive) to ``stop`` (exclusive).
+
+    Whole draw blocks inside the range are drawn straight into the result's arrays;
+    only a block cut by either end of the range is drawn apart and its part copied.
+    """
     if stop <= start:
         raise ValueError(f"empty patient range [{start}, {stop})")
-    first, last = start // DRAW_BLOCK, (stop - 1) // DRAW_BLOCK
-    parts = [draw_block(seed, b, scenario) for b in range(first, last + 1)]
-    whole = Draws.concat(parts)
-    offset = first * DRAW_BLOCK
-    return whole.take(slice(start - offset, stop - offset))
+    layout = _layout(scenario)
+    arrays = {name: np.empty((stop - start, *shape)) for name, _, shape in layout}
+    for block in range(start // DRAW_BLOCK, (stop - 1) // DRAW_BLOCK + 1):
+        lo = block * DRAW_BLOCK
+        first, last = max(start, lo), min(stop, lo + DRAW_BLOCK)
+        rng = _block_rng(seed, block)
+        whole = first == lo and last == lo + DRAW_BLOCK
+        for name, kind, shape in layout:
+            target = arrays[name][first - start : last - start]
+            if whole:
+                _fill(rng, kind, target)
+            else:
+                scratch = np.empty((DRAW_BLOCK, *shape))
+                _fill(rng, kind, scratch)
+                target[...] = scratch[first - lo : last - lo]
+    return Draws(**arrays)

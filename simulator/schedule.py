@@ -46,7 +46,9 @@ def make_schedule(scenario: Scenario, draws: D.Draws) -> Schedule:
     # A cycle is late when its uniform falls below the late share; where in that
     # interval it falls sets the delay (1..max days), so one uniform serves both.
     late = u_delay < labs.delay_fraction
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Only late cycles keep their quotient (at most 1); the others may overflow or be
+    # NaN where the late share is tiny or zero, and are discarded.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         within = np.where(late, u_delay / labs.delay_fraction, 0.0)
     delay = np.where(late, 1 + np.floor(within * labs.delay_max_days), 0).astype(np.int64)
     delay = np.minimum(delay, labs.delay_max_days)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from boneflare.simulator import observation as O
 from boneflare.simulator.cohort import BLASTIC, LYTIC
+from boneflare.simulator.engine.visits import LabVisits, ScanVisits, lab_visits, scan_visits
 from boneflare.simulator.observation import NOT_STOPPED
 from boneflare.simulator.observed import ACTION_NAMES
 from boneflare.simulator.scenarios.schema import ARMS
@@ -139,16 +140,19 @@ def patients_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
 
 def labs_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
     """Measured lab values, long format: one row per (patient, draw, analyte)."""
-    rec = fu.record
-    r, k = np.nonzero(rec.lab_done[rows])
-    r = rows[r]
-    values = np.column_stack((rec.alp[r, k], rec.calcium[r, k])).ravel()
-    n = r.size
+    return _labs_frame(fu, lab_visits(fu, rows))
+
+
+def _labs_frame(fu: FollowUp, labs: LabVisits) -> pd.DataFrame:
+    n = labs.rows.size
+    values = np.empty(2 * n)
+    values[0::2] = labs.alp
+    values[1::2] = labs.calcium
     analyte = np.tile(np.array([0, 1], dtype=np.int8), n)
     return _frame(
         {
-            "patient_id": np.repeat(fu.patients.baseline.patient_id[r], 2),
-            "day": np.repeat(fu.schedule.lab_day[r, k], 2).astype(np.int16),
+            "patient_id": np.repeat(fu.patients.baseline.patient_id[labs.rows], 2),
+            "day": np.repeat(labs.day.astype(np.int16), 2),
             "analyte": _cat(analyte, ANALYTES),
             "value": values,
             "unit": _cat(analyte, UNITS),
@@ -158,19 +162,20 @@ def labs_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
 
 def scans_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
     """CT readings, one row per (patient, scan)."""
-    rec = fu.record
-    r, k = np.nonzero(rec.scan_done[rows])
-    r = rows[r]
+    return _scans_frame(fu, scan_visits(fu, rows))
+
+
+def _scans_frame(fu: FollowUp, scans: ScanVisits) -> pd.DataFrame:
     return _frame(
         {
-            "patient_id": fu.patients.baseline.patient_id[r],
-            "day": fu.schedule.ct_day[r, k].astype(np.int16),
-            "scan_index": k.astype(np.int16),
-            "sld_mm": rec.sld[r, k],
-            "recist_response": _cat(rec.recist[r, k], RESPONSE_NAMES),
-            "bone_reading": _cat(rec.bone[r, k], BONE_NAMES),
-            "lesion_look": _cat(rec.look[r, k], LOOK_NAMES),
-            "new_lesion": rec.new_lesion[r, k],
+            "patient_id": fu.patients.baseline.patient_id[scans.rows],
+            "day": scans.day.astype(np.int16),
+            "scan_index": scans.slots.astype(np.int16),
+            "sld_mm": scans.sld,
+            "recist_response": _cat(scans.recist, RESPONSE_NAMES),
+            "bone_reading": _cat(scans.bone, BONE_NAMES),
+            "lesion_look": _cat(scans.look, LOOK_NAMES),
+            "new_lesion": scans.new_lesion,
         }
     )
 
@@ -180,22 +185,21 @@ def episode_key(patient_id: np.ndarray, scan_index: np.ndarray) -> np.ndarray:
     return np.asarray(patient_id, dtype=np.int64) * EPISODE_SLOT_BASE + np.asarray(scan_index)
 
 
-def episodes_tables(fu: FollowUp, rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _episodes_frames(fu: FollowUp, scans: ScanVisits) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Episodes (observed: patient, day, scan) and their truth (flare or progression)."""
-    rec = fu.record
-    r, k = np.nonzero(rec.label[rows] >= 0)
-    r = rows[r]
-    pid = fu.patients.baseline.patient_id[r]
+    opened = scans.label >= 0
+    pid = fu.patients.baseline.patient_id[scans.rows[opened]]
+    k = scans.slots[opened]
     ids = episode_key(pid, k)
     episodes = _frame(
         {
             "episode_id": ids,
             "patient_id": pid,
-            "day": fu.schedule.ct_day[r, k].astype(np.int16),
+            "day": scans.day[opened].astype(np.int16),
             "scan_index": k.astype(np.int16),
         }
     )
-    truth = _frame({"episode_id": ids, "label": _cat(rec.label[r, k], LABEL_NAMES)})
+    truth = _frame({"episode_id": ids, "label": _cat(scans.label[opened], LABEL_NAMES)})
     return episodes, truth
 
 
@@ -307,14 +311,22 @@ def decisions_table(fu: FollowUp, policy_name: str) -> pd.DataFrame:
 
 
 def cohort_tables(fu: FollowUp) -> CohortTables:
-    """Assemble every table of a finished follow-up."""
+    """Assemble every table of a finished follow-up.
+
+    From the engine's flat visit arrays when it made them (``fu.visits``), otherwise
+    from its record.
+    """
     rows = np.arange(fu.patients.baseline.n)
-    episodes, episode_truth = episodes_tables(fu, rows)
+    if fu.visits is not None:
+        labs, scans = fu.visits
+    else:
+        labs, scans = lab_visits(fu, rows), scan_visits(fu, rows)
+    episodes, episode_truth = _episodes_frames(fu, scans)
     name = fu.policy.name if fu.policy is not None else ""
     return CohortTables(
         patients=patients_table(fu, rows),
-        labs=labs_table(fu, rows),
-        scans=scans_table(fu, rows),
+        labs=_labs_frame(fu, labs),
+        scans=_scans_frame(fu, scans),
         episodes=episodes,
         truth=truth_table(fu, rows),
         episode_truth=episode_truth,

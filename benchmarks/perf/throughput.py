@@ -5,7 +5,10 @@ issue). Each measurement runs in a fresh child process, so its peak memory is it
 
 * ``batched``: a cohort held in memory with the batched engine (patients/s);
 * ``reference``: a smaller cohort with the reference engine, in the same run;
-* ``stream``: a cohort streamed to Parquet chunk by chunk.
+* ``stream``: a cohort streamed to Parquet chunk by chunk;
+* ``event_loop`` (with ``--compare ROUNDS``): the ``batched`` cohort again, with the
+  SimPy event loop standing in for the open-loop pass, alternated with ``batched``
+  round by round so that both see the same machine load.
 
 Peak memory is reported three ways: the measuring process's own peak resident set,
 its largest worker's (``getrusage``), and the peak of the whole process tree (parent
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +29,8 @@ import time
 import psutil
 
 from boneflare.simulator import RunSpec, iter_chunks, load_scenario, simulate
+from boneflare.simulator.engine import engines
+from boneflare.simulator.engine.batched import run_event_loop
 from boneflare.simulator.io import write_cohort
 
 MIB = 1024.0
@@ -48,8 +54,13 @@ def measure(mode: str, patients: int, workers: int, seed: int, scenario: str) ->
             rows = write_cohort(chunks, f"{folder}/run", {"seed": seed})
         count = rows["labs"]
     else:
+        if mode == "event_loop":
+            # This child process only (and its forked workers): the engine as it ran
+            # before the open-loop pass, for a side-by-side comparison.
+            engines.ENGINES["batched"] = run_event_loop
+        engine = "batched" if mode == "event_loop" else mode
         tables = simulate(
-            spec_scenario, patients, seed, engine=mode, workers=workers, progress=False
+            spec_scenario, patients, seed, engine=engine, workers=workers, progress=False
         )
         count = len(tables.labs)
     seconds = time.perf_counter() - started
@@ -119,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="also stream this many patients to Parquet (e.g. 10000000)",
     )
+    p.add_argument(
+        "--compare",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="also run the batched cohort with the event loop, alternating, ROUNDS times",
+    )
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scenario", default="paper")
@@ -132,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         _child("batched", args.patients, args.workers, args.seed, args.scenario),
         _child("reference", args.reference_patients, 1, args.seed, args.scenario),
     ]
+    for _ in range(args.compare):
+        for mode in ("event_loop", "batched"):
+            results.append(_child(mode, args.patients, args.workers, args.seed, args.scenario))
     if args.stream_patients:
         results.append(
             _child("stream", args.stream_patients, args.workers, args.seed, args.scenario)
@@ -150,6 +171,18 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"speed-up of batched ({args.workers} workers) over reference (1 process): {speedup:.0f}x"
     )
+    if args.compare:
+        rate = {
+            mode: statistics.median(
+                r["patients_per_second"] for r in results[2:] if r["mode"] == mode
+            )
+            for mode in ("event_loop", "batched")
+        }
+        print(
+            f"open-loop pass over event loop, median of {args.compare} alternating rounds: "
+            f"{rate['batched']:,.0f} / {rate['event_loop']:,.0f} patients/s = "
+            f"{rate['batched'] / rate['event_loop']:.2f}x"
+        )
     return 0
 
 

@@ -1,9 +1,12 @@
-"""The batched engine: one SimPy process per cohort, one event per visit day.
+"""The batched engine: the open-loop pass without a policy, else one event per visit day.
 
-All patients with a visit on a day are handled together as numpy arrays: first the
-lab draws of the day, then the CTs (so a decision at a CT sees that day's labs). The
-order of events within a patient is the same as in the reference engine, and the
-visit functions are elementwise, so both engines write identical records.
+Without a decision policy, :func:`run_batched` computes every visit at once
+(:mod:`boneflare.simulator.engine.open_loop`). With a policy it runs
+:func:`run_event_loop`: one SimPy process per cohort, one event per visit day. All
+patients with a visit on a day are handled together as numpy arrays: first the lab
+draws of the day, then the CTs (so a decision at a CT sees that day's labs). The order
+of events within a patient is the same as in the reference engine, and the visit
+functions are elementwise, so all engines write identical records.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 import simpy
 
 from boneflare.simulator.engine.followup import FollowUp
+from boneflare.simulator.engine.open_loop import run_open_loop
 from boneflare.simulator.schedule import NO_VISIT
 
 
@@ -32,7 +36,18 @@ def _timetable(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
 
 
 def run_batched(fu: FollowUp) -> FollowUp:
-    """Run the follow-up of every patient in ``fu`` to the horizon; return ``fu``."""
+    """Run the follow-up of every patient in ``fu`` to the horizon; return ``fu``.
+
+    The open-loop pass when ``fu`` has no decision policy, the event loop otherwise;
+    both give identical records.
+    """
+    if fu.policy is None:
+        return run_open_loop(fu)
+    return run_event_loop(fu)
+
+
+def run_event_loop(fu: FollowUp) -> FollowUp:
+    """Run the follow-up of ``fu`` as one SimPy event per visit day; return ``fu``."""
     lab_days, lab_bounds, lab_rows, lab_slots = _timetable(fu.schedule.lab_day)
     ct_days, ct_bounds, ct_rows, ct_slots = _timetable(fu.schedule.ct_day)
     all_days = np.union1d(lab_days, ct_days)

@@ -16,6 +16,7 @@ import numpy as np
 
 from boneflare.simulator import observation as O
 from boneflare.simulator.engine.policy import ACTION_STOP, DecisionPolicy
+from boneflare.simulator.engine.visits import LabVisits, ScanVisits
 from boneflare.simulator.observation import NOT_STOPPED
 from boneflare.simulator.schedule import Schedule
 
@@ -25,7 +26,47 @@ if TYPE_CHECKING:
 #: Builds the observed histories of today's episodes at (rows, slots) for a policy.
 Observer = Callable[["FollowUp", np.ndarray, np.ndarray, int], "ObservedBatch"]
 
-__all__ = ["NOT_STOPPED", "DecisionLog", "FollowUp", "Observer", "Record"]
+__all__ = ["NOT_STOPPED", "DecisionLog", "FollowUp", "Observer", "Record", "scan_codes"]
+
+
+def scan_codes(
+    patients: O.Patients,
+    rows: np.ndarray,
+    slots: np.ndarray,
+    reading: O.CtReading,
+    baseline_sum: np.ndarray,
+    nadir: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the recorded RECIST response, bone reading and episode label of scans.
+
+    Parameters
+    ----------
+    patients : Patients
+        The patients scanned.
+    rows, slots : ndarray of int
+        Patient row and scan index of each scan (slot 0: the baseline scan).
+    reading : CtReading
+        What each scan shows (:func:`~boneflare.simulator.observation.read_ct`).
+    baseline_sum, nadir : ndarray of float
+        Per scan, the patient's baseline sum and the nadir of the sums before this
+        scan (at a baseline scan, its own sum).
+
+    Returns
+    -------
+    response, bone, label : ndarray of int8
+        The baseline scan is coded 'baseline' and opens no episode.
+
+    """
+    response = O.recist_response(reading.sld_mm, reading.new_lesion, baseline_sum, nadir)
+    at_baseline = slots == 0
+    response[at_baseline] = O.R_BASELINE
+    bone = reading.bone.copy()
+    bone[at_baseline] = np.where(
+        patients.baseline.bone_mets[rows[at_baseline]], O.B_BASELINE, O.B_NONE
+    )
+    label = np.where(at_baseline, -1, reading.label).astype(np.int8)
+    bone[at_baseline & (reading.bone == O.B_WORSE)] = O.B_BASELINE
+    return response, bone, label
 
 
 @dataclass
@@ -90,6 +131,14 @@ class FollowUp:
         it (``simulator.run`` passes :func:`~boneflare.simulator.engine.history.observed_batch`),
         so the engine does not import the table builders that read its own state.
 
+    Attributes
+    ----------
+    record : Record
+        What has been observed so far, per (patient row, slot).
+    visits : (LabVisits, ScanVisits) or None
+        The same observations as flat arrays in table order, when the engine made them
+        (the open-loop pass); ``None`` when they are to be read from ``record``.
+
     """
 
     patients: O.Patients
@@ -102,6 +151,7 @@ class FollowUp:
     nadir: np.ndarray = field(init=False)
     stop_day: np.ndarray = field(init=False)
     decisions: DecisionLog = field(init=False)
+    visits: tuple[LabVisits, ScanVisits] | None = field(init=False)
 
     def __post_init__(self) -> None:
         n = self.patients.baseline.n
@@ -110,6 +160,7 @@ class FollowUp:
         self.nadir = np.full(n, np.nan)
         self.stop_day = np.full(n, NOT_STOPPED, dtype=np.int64)
         self.decisions = DecisionLog()
+        self.visits = None
 
     def _present(self, rows: np.ndarray, day: int) -> np.ndarray:
         """Which of the rows still come to visits on this day."""
@@ -139,16 +190,9 @@ class FollowUp:
         base_rows = rows[at_baseline]
         self.baseline_sum[base_rows] = reading.sld_mm[at_baseline]
         self.nadir[base_rows] = reading.sld_mm[at_baseline]
-        response = O.recist_response(
-            reading.sld_mm, reading.new_lesion, self.baseline_sum[rows], self.nadir[rows]
+        response, bone, label = scan_codes(
+            self.patients, rows, slots, reading, self.baseline_sum[rows], self.nadir[rows]
         )
-        response[at_baseline] = O.R_BASELINE
-        bone = reading.bone.copy()
-        bone[at_baseline] = np.where(
-            self.patients.baseline.bone_mets[base_rows], O.B_BASELINE, O.B_NONE
-        )
-        label = np.where(at_baseline, -1, reading.label).astype(np.int8)
-        bone[at_baseline & (reading.bone == O.B_WORSE)] = O.B_BASELINE
         self.nadir[rows] = np.fmin(self.nadir[rows], reading.sld_mm)
         rec.scan_done[rows, slots] = True
         rec.sld[rows, slots] = reading.sld_mm
