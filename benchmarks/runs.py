@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     import pandas as pd
 
+    from boneflare.benchmarks.harness import BenchmarkConfig, Execution
     from boneflare.benchmarks.harness.entries import ClassifierSpec
     from boneflare.benchmarks.harness.plan import ScenarioSpec
 
@@ -47,6 +48,82 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def benchmark_config(
+    classifiers: str | Sequence[ClassifierSpec] | Mapping[str, ClassifierSpec] = "all",
+    scenarios: ScenarioSpec | Sequence[ScenarioSpec] = "paper",
+    *,
+    quick: bool = False,
+    replicates: int | None = None,
+    patients: int | None = None,
+    max_training_patients: int | None = None,
+    **options: Any,
+) -> BenchmarkConfig:
+    """The configuration of a benchmark, the default sizes filled in.
+
+    Parameters
+    ----------
+    classifiers, scenarios
+        As :func:`run_benchmark` takes them (one scenario or a sequence of them).
+    quick : bool
+        Sizes of :data:`QUICK` instead of :data:`DEFAULTS` where none is given.
+    replicates, patients, max_training_patients : int, optional
+        Sizes that override the defaults.
+    **options
+        Any other field of :class:`~boneflare.benchmarks.harness.BenchmarkConfig`
+        (``seed``, ``overrides``, ``grid``, ``train_scenario``, ``closed_loop``,
+        ``reference``, ``engine``).
+
+    Returns
+    -------
+    BenchmarkConfig
+        Not yet checked: the harness checks it before any work.
+
+    """
+    from boneflare.benchmarks.harness import BenchmarkConfig
+
+    sizes = QUICK if quick else DEFAULTS
+    if isinstance(scenarios, str | os.PathLike) or not isinstance(scenarios, Sequence):
+        scenarios = [scenarios]
+    return BenchmarkConfig(
+        classifiers=classifiers,
+        scenarios=list(scenarios),
+        replicates=replicates or sizes["replicates"],
+        patients=patients or sizes["patients"],
+        max_training_patients=max_training_patients or sizes["max_training_patients"],
+        **options,
+    )
+
+
+def execution(
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = False,
+    **options: Any,
+) -> Execution:
+    """How to run a benchmark, the default worker count filled in.
+
+    Parameters
+    ----------
+    executor : str
+        ``"local"`` or ``"dask"``.
+    workers : int, optional
+        Local worker processes; default :func:`default_workers` locally, 1 with Dask.
+    scheduler, progress, **options
+        As the fields of :class:`~boneflare.benchmarks.harness.Execution` (``timeout``).
+
+    Returns
+    -------
+    Execution
+        Not yet checked: the harness checks it before any work.
+
+    """
+    from boneflare.benchmarks.harness import Execution
+
+    workers = workers or (1 if executor == "dask" else default_workers())
+    return Execution(executor, workers, scheduler, progress, **options)
 
 
 def new_run_folder() -> Path:
@@ -246,33 +323,29 @@ def run_benchmark(
         On any bad input, before any work.
 
     """
-    from boneflare.benchmarks.harness import BenchmarkConfig, Execution
     from boneflare.benchmarks.harness import run_benchmark as run_harness
     from boneflare.benchmarks.harness.store import RunStore
 
-    sizes = QUICK if quick else DEFAULTS
-    if isinstance(scenarios, str | os.PathLike) or not isinstance(scenarios, Sequence):
-        scenarios = [scenarios]
-    config = BenchmarkConfig(
-        classifiers=classifiers,
-        scenarios=list(scenarios),
+    config = benchmark_config(
+        classifiers,
+        scenarios,
+        quick=quick,
+        replicates=replicates,
+        patients=patients,
+        max_training_patients=max_training_patients,
+        seed=seed,
         overrides=list(overrides),
         grid=grid,
-        replicates=replicates or sizes["replicates"],
-        patients=patients or sizes["patients"],
-        seed=seed,
         train_scenario=train_scenario,
         closed_loop=closed_loop,
         reference=reference,
         engine=engine,
-        max_training_patients=max_training_patients or sizes["max_training_patients"],
     )
-    workers = workers or (1 if executor == "dask" else default_workers())
     folder = Path(out) if out is not None else new_run_folder()
     result = run_harness(
         config,
         folder,
-        execution=Execution(executor, workers, scheduler, progress),
+        execution=execution(executor, workers, scheduler, progress),
         resume=resume,
         force=force,
         on_event=on_event,

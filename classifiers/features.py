@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from boneflare.classifiers._series import EpisodeSeries
-from boneflare.simulator.observed import ObservedBatch
+from boneflare.simulator.observed import (
+    ARMS,
+    CHARACTER_NAMES,
+    LOOK_NAMES,
+    RECIST_RESPONSES,
+    ObservedBatch,
+)
 
 SLOPE_UNIT_DAYS = 30.0
 """Slopes are per 30 days (about a month), the unit of the paper's Figure 1 axis."""
@@ -27,16 +33,13 @@ RECENT_WINDOW_DAYS = 63
 """'Recent' ALP slope: the last three 21-day treatment cycles (labs before each cycle,
 Shi 2021, 1.2; docs/model.md, section Visits and missing data)."""
 
-ARMS = ("bev_tc", "pd1_pc", "pc", "egfr_tki")
-"""Treatment arms, as in the ``patients.arm`` column (Shi 2021, 1.2)."""
-
-CHARACTERS = ("lytic", "blastic", "mixed")
+CHARACTERS = CHARACTER_NAMES[1:]
 """Baseline bone-lesion characters (``patients.bone_lesion_character``; 'none' is all 0)."""
 
-RESPONSES = ("CR", "PR", "SD", "PD")
+RESPONSES = RECIST_RESPONSES
 """RECIST 1.1 visit responses (``scans.recist_response``)."""
 
-LOOKS = ("lytic", "sclerotic", "mixed")
+LOOKS = LOOK_NAMES[1:]
 """Lesion looks on a CT (``scans.lesion_look``; 'none' is all 0)."""
 
 FEATURES: dict[str, str] = {

@@ -17,12 +17,10 @@ from scipy.special import expit, ndtr
 
 from boneflare.classifiers.base import FlareClassifier
 from boneflare.classifiers.features import extract_features
-from boneflare.simulator.observed import ObservedBatch
+from boneflare.simulator.observed import RECIST_PD_MM, RECIST_PD_RISE, ObservedBatch
 
-RECIST_PD_PCT = 20.0
-"""RECIST 1.1: progression is a sum >= 20% over the nadir (Eisenhauer 2009)."""
-RECIST_PD_MM = 5.0
-"""RECIST 1.1: ... and >= 5 mm over it (Eisenhauer 2009)."""
+RECIST_PD_PCT = 100.0 * RECIST_PD_RISE
+"""RECIST 1.1: progression is a sum >= 20% over the nadir and >= RECIST_PD_MM over it."""
 SLD_ERROR_PCT = 10.0
 """CT reader error of a sum of diameters, ~5-10% (docs/model.md, section Soft tissue)."""
 NEW_LESION_LOG_ODDS = -4.0

@@ -1,6 +1,13 @@
 """Writing and reading cohort tables: Parquet (default) or CSV, plus a provenance sidecar.
 
 Tables are written chunk by chunk, so a cohort larger than memory streams to disk.
+A Parquet table is one dataset: a folder ``<table>.parquet/`` of part files
+``part-000000.parquet``, ``part-000001.parquet``, ... (one per chunk of patients, in
+patient order), which a worker process can write by itself; pandas, pyarrow, Polars,
+DuckDB and Spark read the folder as one table. Categorical columns are
+dictionary-encoded, and statistics (min/max) are kept only for the identifier and day
+columns, which readers filter on. A CSV table is one file. Folders written before
+parts (one ``<table>.parquet`` file) read back the same.
 A folder is never overwritten silently: an existing one is refused unless ``force``,
 and then only the files this module writes are replaced; a benchmark run folder is
 always refused.
@@ -8,6 +15,8 @@ always refused.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import platform
 from collections.abc import Iterable
@@ -20,16 +29,29 @@ import pyarrow.parquet as pq
 
 from boneflare.simulator.choices import FORMATS
 from boneflare.simulator.errors import BoneflareError
-from boneflare.simulator.table_schema import conform
+from boneflare.simulator.table_schema import TABLES, conform
 from boneflare.simulator.tables import CohortTables
 
-__all__ = ["FORMATS", "PROVENANCE", "TableWriter", "prepare_folder", "read_cohort", "write_cohort"]
+__all__ = [
+    "FORMATS",
+    "PROVENANCE",
+    "TableWriter",
+    "prepare_folder",
+    "read_cohort",
+    "write_cohort",
+    "write_part",
+    "write_provenance",
+]
 
 PROVENANCE = "provenance.json"
 COHORT_KIND = "boneflare-cohort"
 """``kind`` in the provenance of a folder of cohort tables."""
 BENCHMARK_KIND = "boneflare-benchmark"
 """``kind`` in the provenance of a benchmark run folder."""
+PART = "part-{:06d}.parquet"
+"""Name of the ``k``-th part file (chunk ``k`` of the cohort) of a Parquet table."""
+STATISTICS = ("patient_id", "episode_id", "day")
+"""Columns whose Parquet statistics are written (readers filter on them)."""
 
 
 def folder_kind(folder: str | Path) -> str | None:
@@ -55,6 +77,17 @@ def _files(out: Path, fmt: str) -> list[Path]:
     return [out / f"{name}.{fmt}" for name in CohortTables.names()] + [out / PROVENANCE]
 
 
+def _remove_table(path: Path) -> None:
+    """Delete a table this module wrote: a file, or a folder of part files (only those)."""
+    if path.is_dir():
+        for part in path.glob("part-*.parquet"):
+            part.unlink()
+        with contextlib.suppress(OSError):  # something else in it: leave the folder
+            path.rmdir()
+    else:
+        path.unlink(missing_ok=True)
+
+
 def prepare_folder(out: str | Path, fmt: str = "parquet", force: bool = False) -> Path:
     """Create the output folder, refusing an existing one unless ``force``.
 
@@ -78,7 +111,7 @@ def prepare_folder(out: str | Path, fmt: str = "parquet", force: bool = False) -
         if not force and any(out.iterdir()):
             raise BoneflareError(f"output folder {out} already exists; use --force to replace it")
         for path in _files(out, "parquet") + _files(out, "csv"):
-            path.unlink(missing_ok=True)
+            _remove_table(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -89,8 +122,39 @@ def prepare_folder(out: str | Path, fmt: str = "parquet", force: bool = False) -
     return out
 
 
+@functools.cache
+def arrow_schema(name: str) -> pa.Schema:
+    """The Arrow schema every part of table ``name`` is written in (from its dtypes)."""
+    columns = TABLES[name]
+    empty = pd.DataFrame({c: pd.Series([], dtype=col.pandas_dtype()) for c, col in columns.items()})
+    return pa.Schema.from_pandas(empty, preserve_index=False)
+
+
+def write_part(tables: CohortTables, out: Path, index: int) -> dict[str, int]:
+    """Write one chunk's tables as part ``index`` of each Parquet table; return row counts.
+
+    Safe to call from several processes at once for different ``index`` values (each
+    writes its own files; the table folders are created as needed).
+    """
+    rows = {}
+    for name, frame in tables.items():
+        folder = Path(out) / f"{name}.parquet"
+        folder.mkdir(exist_ok=True)
+        schema = arrow_schema(name)
+        table = pa.Table.from_pandas(frame, preserve_index=False).cast(schema)
+        categorical = [f.name for f in schema if pa.types.is_dictionary(f.type)]
+        pq.write_table(
+            table,
+            folder / PART.format(index),
+            use_dictionary=categorical,
+            write_statistics=[c for c in STATISTICS if c in schema.names],
+        )
+        rows[name] = len(frame)
+    return rows
+
+
 class TableWriter:
-    """Append chunks of cohort tables to one file per table.
+    """Append chunks of cohort tables: Parquet part files, or one CSV file per table.
 
     Use as a context manager; :meth:`write` takes a :class:`CohortTables` per chunk, in
     patient order.
@@ -99,29 +163,28 @@ class TableWriter:
     def __init__(self, out: Path, fmt: str = "parquet") -> None:
         self.out = Path(out)
         self.fmt = fmt
-        self._parquet: dict[str, pq.ParquetWriter] = {}
-        self._schemas: dict[str, pa.Schema] = {}
+        self.parts = 0
         self.rows: dict[str, int] = dict.fromkeys(CohortTables.names(), 0)
 
     def write(self, tables: CohortTables) -> None:
         """Append one chunk's tables."""
+        if self.fmt == "parquet":
+            self.add(write_part(tables, self.out, self.parts))
+            return
         for name, frame in tables.items():
             path = self.out / f"{name}.{self.fmt}"
-            if self.fmt == "csv":
-                frame.to_csv(path, mode="a", header=self.rows[name] == 0, index=False)
-            else:
-                table = pa.Table.from_pandas(frame, preserve_index=False)
-                if name not in self._parquet:
-                    self._schemas[name] = table.schema
-                    self._parquet[name] = pq.ParquetWriter(path, table.schema)
-                self._parquet[name].write_table(table.cast(self._schemas[name]))
+            frame.to_csv(path, mode="a", header=self.parts == 0, index=False)
             self.rows[name] += len(frame)
+        self.parts += 1
+
+    def add(self, rows: dict[str, int]) -> None:
+        """Count a part written elsewhere (e.g. by a worker with :func:`write_part`)."""
+        for name, n in rows.items():
+            self.rows[name] += n
+        self.parts += 1
 
     def close(self) -> None:
-        """Finish every file."""
-        for writer in self._parquet.values():
-            writer.close()
-        self._parquet.clear()
+        """Finish writing (every file is complete once written)."""
 
     def __enter__(self) -> TableWriter:
         return self
@@ -142,13 +205,28 @@ def write_cohort(
     with TableWriter(folder, fmt) as writer:
         for tables in chunks:
             writer.write(tables)
-    sidecar = {"kind": COHORT_KIND, **provenance}
-    sidecar["tables"] = {
-        name: {"file": f"{name}.{fmt}", "rows": n} for name, n in writer.rows.items()
-    }
-    sidecar["python"] = platform.python_version()
-    (folder / PROVENANCE).write_text(json.dumps(sidecar, indent=2, default=str) + "\n")
+    write_provenance(folder, provenance, fmt, writer.rows)
     return writer.rows
+
+
+def write_provenance(
+    folder: Path, provenance: dict[str, Any], fmt: str, rows: dict[str, int]
+) -> None:
+    """Write the ``provenance.json`` of a cohort folder whose tables hold ``rows`` rows."""
+    sidecar = {"kind": COHORT_KIND, **provenance}
+    sidecar["tables"] = {name: {"file": f"{name}.{fmt}", "rows": n} for name, n in rows.items()}
+    sidecar["python"] = platform.python_version()
+    (Path(folder) / PROVENANCE).write_text(json.dumps(sidecar, indent=2, default=str) + "\n")
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet table: one file, or a folder of part files read in their order."""
+    if not path.is_dir():
+        return pd.read_parquet(path)
+    parts = sorted(path.glob("part-*.parquet"))
+    if not parts:
+        raise BoneflareError(f"table folder {path} holds no part files")
+    return pa.concat_tables([pq.read_table(p) for p in parts]).to_pandas()
 
 
 def read_cohort(folder: str | Path) -> CohortTables:
@@ -161,8 +239,8 @@ def read_cohort(folder: str | Path) -> CohortTables:
     frames = {}
     for name, entry in info["tables"].items():
         path = folder / entry["file"]
-        if not path.is_file():
+        if not path.exists():
             raise BoneflareError(f"table file {path} is missing")
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        frame = _read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
         frames[name] = conform(name, frame)
     return CohortTables(**frames)

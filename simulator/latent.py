@@ -14,11 +14,7 @@ from boneflare.simulator import draws as D
 from boneflare.simulator import kinetics as K
 from boneflare.simulator.cohort import Baseline
 from boneflare.simulator.scenarios.schema import ARMS, Scenario
-
-RECIST_PD_RELATIVE = 0.20
-"""RECIST 1.1: progression is a 20% rise of the sum over its nadir (Eisenhauer 2009)."""
-RECIST_PD_ABSOLUTE_MM = 5.0
-"""RECIST 1.1: ... and an absolute rise of at least 5 mm (Eisenhauer 2009)."""
+from boneflare.simulator.vocabulary import RECIST_PD_MM, RECIST_PD_RISE
 
 
 def _log_sd_from_cv(cv: float) -> float:
@@ -95,9 +91,7 @@ def make_latent(scenario: Scenario, baseline: Baseline, draws: D.Draws) -> Laten
     growth = np.where(
         nonresponder, growth * _arm_values(scenario, arm, "nonresponder_growth_factor"), growth
     )
-    soft_pd = K.regrowth_day(
-        decay, growth, RECIST_PD_RELATIVE, RECIST_PD_ABSOLUTE_MM / baseline.sld0
-    )
+    soft_pd = K.regrowth_day(decay, growth, RECIST_PD_RISE, RECIST_PD_MM / baseline.sld0)
     st = scenario.soft_tissue
     new_lesion = K.threshold_day(
         growth, st.new_lesion_rise_median * np.exp(st.new_lesion_rise_log_sd * z[:, D.Z_NEW_SOFT])

@@ -3,7 +3,9 @@
 The figures were measured on the ``paper`` scenario (batched engine, 20,000 patients):
 the five tables take 797 bytes per patient (pandas deep memory usage), and the peak
 resident memory of a process simulating them grew by 49 MB, about 2,500 bytes per
-patient (the tables, their chunks being concatenated, and the engine's arrays).
+patient (the tables, the chunk being simulated, and the engine's arrays). A large
+cohort needs less per patient, since the chunks are copied into place as they arrive
+(:mod:`boneflare.simulator.assembly`); the estimate stays on the safe side.
 Streaming a cohort to disk (``simulate --out``) holds one chunk at a time and is
 never refused.
 """

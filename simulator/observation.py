@@ -16,29 +16,24 @@ from boneflare.simulator import kinetics as K
 from boneflare.simulator.cohort import BLASTIC, LYTIC, Baseline
 from boneflare.simulator.latent import Latent
 from boneflare.simulator.scenarios.schema import Scenario
+from boneflare.simulator.vocabulary import RECIST_PD_MM, RECIST_PD_RISE, RECIST_PR_FALL
 
 # RECIST visit response codes (scans.recist_response).
 R_BASELINE, R_CR, R_PR, R_SD, R_PD = range(5)
 NOT_STOPPED = -1
 """``stop_day`` of a patient whose treatment was never stopped."""
 
-RESPONSE_NAMES = ("baseline", "CR", "PR", "SD", "PD")
 # Bone-window reading codes (scans.bone_reading).
 B_NONE, B_BASELINE, B_STABLE, B_BETTER, B_WORSE = range(5)
-BONE_NAMES = ("none", "baseline", "stable", "better", "worse")
 # Lesion look codes (scans.lesion_look).
 L_NONE, L_LYTIC, L_SCLEROTIC, L_MIXED = range(4)
-LOOK_NAMES = ("none", "lytic", "sclerotic", "mixed")
 # Episode truth codes.
 FLARE, PROGRESSION = 0, 1
-LABEL_NAMES = ("flare", "progression")
 
-RECIST_PR_FRACTION = 0.70
-"""RECIST 1.1: partial response is a fall of at least 30% from baseline (Eisenhauer 2009)."""
-RECIST_PD_FRACTION = 1.20
-"""RECIST 1.1: progression is at least 20% over the nadir ..."""
-RECIST_PD_MM = 5.0
-"""... and at least 5 mm over it (Eisenhauer 2009)."""
+RECIST_PR_FRACTION = 1.0 - RECIST_PR_FALL
+"""A partial response is a sum at most this fraction of baseline (0.70)."""
+RECIST_PD_FRACTION = 1.0 + RECIST_PD_RISE
+"""Progression is a sum at least this multiple of the nadir (1.20) and RECIST_PD_MM over it."""
 
 
 def _lognormal_sd(*cvs: float) -> float:

@@ -19,6 +19,42 @@ import numpy as np
 import pandas as pd
 
 from boneflare.simulator.errors import BoneflareError, FutureDataError
+from boneflare.simulator.vocabulary import (
+    ARMS,
+    BONE_NAMES,
+    CHARACTER_NAMES,
+    LOOK_NAMES,
+    RECIST_PD_MM,
+    RECIST_PD_RISE,
+    RECIST_PR_FALL,
+    RECIST_RESPONSES,
+    RESPONSE_NAMES,
+)
+
+__all__ = [  # the vocabulary and RECIST cut-offs are re-exported: classifiers read them here
+    "ACTION_CONTINUE",
+    "ACTION_DEFER",
+    "ACTION_NAMES",
+    "ACTION_STOP",
+    "ARMS",
+    "BONE_NAMES",
+    "CHARACTER_NAMES",
+    "EPISODE_COLUMNS",
+    "LAB_COLUMNS",
+    "LOOK_NAMES",
+    "PATIENT_COLUMNS",
+    "RECIST_PD_MM",
+    "RECIST_PD_RISE",
+    "RECIST_PR_FALL",
+    "RECIST_RESPONSES",
+    "RESPONSE_NAMES",
+    "SCAN_COLUMNS",
+    "TASKS",
+    "Decision",
+    "ObservedBatch",
+    "build_batch",
+    "decision_points",
+]
 
 EPISODE_COLUMNS = ("episode_id", "patient_id", "day", "scan_index")
 PATIENT_COLUMNS = (

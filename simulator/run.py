@@ -10,11 +10,13 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from os import PathLike
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
+from boneflare.simulator.assembly import Assembly
 from boneflare.simulator.choices import ENGINE_NAMES
 from boneflare.simulator.cohort import make_baseline
 from boneflare.simulator.draws import DRAW_BLOCK, draws_for_range
@@ -31,12 +33,15 @@ from boneflare.simulator.schedule import make_schedule
 from boneflare.simulator.tables import CohortTables, cohort_tables
 from boneflare.simulator.validation import check_choice, check_count, check_seed
 
-CHUNK_SIZE = 16 * DRAW_BLOCK
-"""Patients per chunk of work (65,536): large enough to amortise per-event overhead,
-small enough to keep a chunk's arrays near 100 MB."""
+CHUNK_SIZE = 4 * DRAW_BLOCK
+"""Patients per chunk of work (16,384): large enough to amortise the engine's per-event
+overhead (a 65,536-patient chunk saves only a few per cent of CPU time), small enough
+that the chunks in flight add little to the peak memory of a cohort held in memory."""
 
 MAX_PATIENTS = 2**31 - 1
 """Largest cohort: patient identifiers are int32 (half the memory of int64 in ``labs``)."""
+
+T = TypeVar("T")
 
 ScenarioLike = Scenario | str | PathLike
 """A validated scenario, a preset name, or the path of a scenario TOML file."""
@@ -189,6 +194,64 @@ def _process_pool(workers: int) -> cf.Executor:
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
+def _write_range(spec: RunSpec, lo: int, hi: int, out: Path, chunk_size: int) -> dict[str, int]:
+    """Simulate patients ``lo .. hi - 1`` and write them as their chunk's part; count rows."""
+    from boneflare.simulator.io import write_part
+
+    return write_part(simulate_range(spec, lo, hi), out, lo // chunk_size)
+
+
+def _in_order(
+    task: Callable[..., T],
+    spec: RunSpec,
+    n_patients: int,
+    workers: int,
+    chunk_size: int,
+    executor: cf.Executor | None,
+    progress: bool | None,
+    *extra: Any,
+) -> Iterator[T]:
+    """Yield ``task(spec, lo, hi, *extra)`` for every chunk, in patient order.
+
+    Chunks run in this process (one worker, no executor) or on a pool that keeps at
+    most two chunks per worker in flight, so that finished chunks wait in the parent
+    only briefly and a slow chunk never lets the others pile up.
+    """
+    _validate_size(n_patients, workers, chunk_size)
+    chunks = [(lo, hi, *extra) for lo, hi in _chunks(n_patients, chunk_size)]
+    bar = progress_bar(n_patients, progress, unit="patient", unit_scale=True)
+    try:
+        if executor is None and workers == 1:
+            for args in chunks:
+                value = task(spec, *args)
+                bar(args[1] - args[0])
+                yield value
+            return
+        own = executor is None
+        pool = _process_pool(workers) if own else executor
+        try:
+            window = 2 * max(workers, 2)
+            pending: deque = deque()
+            queue = iter(chunks)
+            for args in queue:
+                pending.append((args[1] - args[0], pool.submit(task, spec, *args)))
+                if len(pending) >= window:
+                    break
+            while pending:
+                size, future = pending.popleft()
+                value = future.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append((nxt[1] - nxt[0], pool.submit(task, spec, *nxt)))
+                bar(size)
+                yield value
+        finally:
+            if own:
+                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        bar(None)
+
+
 def iter_chunks(
     spec: RunSpec,
     n_patients: int,
@@ -216,39 +279,65 @@ def iter_chunks(
         Show a progress bar; ``None``: only when standard error is a terminal.
 
     """
-    _validate_size(n_patients, workers, chunk_size)
-    chunks = _chunks(n_patients, chunk_size)
-    bar = progress_bar(n_patients, progress, unit="patient", unit_scale=True)
-    try:
-        if executor is None and workers == 1:
-            for lo, hi in chunks:
-                tables = simulate_range(spec, lo, hi)
-                bar(hi - lo)
-                yield tables
-            return
-        own = executor is None
-        pool = _process_pool(workers) if own else executor
-        try:
-            window = 2 * max(workers, 2)
-            pending: deque = deque()
-            queue = iter(chunks)
-            for lo, hi in queue:
-                pending.append((hi - lo, pool.submit(simulate_range, spec, lo, hi)))
-                if len(pending) >= window:
-                    break
-            while pending:
-                size, future = pending.popleft()
-                tables = future.result()
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.append((nxt[1] - nxt[0], pool.submit(simulate_range, spec, *nxt)))
-                bar(size)
-                yield tables
-        finally:
-            if own:
-                pool.shutdown(wait=True, cancel_futures=True)
-    finally:
-        bar(None)
+    yield from _in_order(simulate_range, spec, n_patients, workers, chunk_size, executor, progress)
+
+
+def write_simulation(
+    spec: RunSpec,
+    n_patients: int,
+    out: str | PathLike,
+    *,
+    fmt: str = "parquet",
+    force: bool = False,
+    workers: int = 1,
+    chunk_size: int = CHUNK_SIZE,
+    progress: bool | None = None,
+    patient_id: int | None = None,
+) -> dict[str, int]:
+    """Simulate a cohort straight to disk, any size; return the rows of each table.
+
+    With Parquet, each worker writes the part files of its own chunks
+    (:func:`boneflare.simulator.io.write_part`): this process only counts rows, so its
+    memory stays flat and nothing waits on it. With CSV, chunks are appended here, in
+    order. The files do not depend on ``workers``; the part boundaries follow
+    ``chunk_size``.
+
+    Parameters
+    ----------
+    spec : RunSpec
+        What to simulate.
+    n_patients : int
+        Cohort size (ignored with ``patient_id``).
+    out : str or Path
+        The folder (see :func:`boneflare.simulator.io.prepare_folder`).
+    fmt, force
+        Table format, and whether an existing cohort folder may be replaced.
+    workers, chunk_size, progress
+        As in :func:`iter_chunks`.
+    patient_id : int, optional
+        Write this one patient alone (:func:`simulate_patient`).
+
+    """
+    from boneflare.simulator.io import TableWriter, prepare_folder, write_provenance
+
+    folder = prepare_folder(out, fmt, force)
+    with TableWriter(folder, fmt) as writer:
+        if patient_id is not None:
+            writer.write(simulate_patient(spec, patient_id))
+            n_patients = 1
+        elif fmt == "parquet":
+            parts = (folder, chunk_size)
+            for rows in _in_order(
+                _write_range, spec, n_patients, workers, chunk_size, None, progress, *parts
+            ):
+                writer.add(rows)
+        else:
+            for tables in iter_chunks(
+                spec, n_patients, workers=workers, chunk_size=chunk_size, progress=progress
+            ):
+                writer.write(tables)
+    write_provenance(folder, spec.provenance(n_patients, patient_id), fmt, writer.rows)
+    return writer.rows
 
 
 def simulate(
@@ -303,14 +392,17 @@ def simulate(
             "write it to disk instead (boneflare simulate --out)",
         )
     spec = RunSpec(as_scenario(scenario), seed, engine, policy, closed_loop)
-    parts = list(
-        iter_chunks(
-            spec,
-            n_patients,
-            workers=workers,
-            chunk_size=chunk_size,
-            executor=executor,
-            progress=progress,
-        )
-    )
-    return CohortTables.concat(parts)
+    options = dict(workers=workers, chunk_size=chunk_size, executor=executor, progress=progress)
+    return assemble(spec, n_patients, **options)
+
+
+def assemble(spec: RunSpec, n_patients: int, **options: Any) -> CohortTables:
+    """Simulate a cohort into memory, each chunk copied into place as it arrives.
+
+    ``options`` are those of :func:`iter_chunks`; see
+    :class:`boneflare.simulator.assembly.Assembly`.
+    """
+    assembly = Assembly(n_patients)
+    for tables in iter_chunks(spec, n_patients, **options):
+        assembly.add(tables)
+    return assembly.result()

@@ -10,9 +10,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from boneflare.simulator import observation as O
 from boneflare.simulator.observed import ACTION_NAMES
-from boneflare.simulator.scenarios.schema import ARMS
+from boneflare.simulator.vocabulary import (
+    ANALYTES,
+    ARMS,
+    BEST_RESPONSES,
+    BONE_NAMES,
+    CHARACTER_NAMES,
+    LABEL_NAMES,
+    LOOK_NAMES,
+    RESPONSE_NAMES,
+    SEXES,
+    STAGES,
+    UNITS,
+)
 
 
 @dataclass(frozen=True)
@@ -37,26 +48,24 @@ EPISODE = Column("int64", "", "episode identifier: patient_id * 1024 + scan_inde
 TABLES: dict[str, dict[str, Column]] = {
     "patients": {
         "patient_id": ID,
-        "sex": Column(("F", "M"), "", "sex"),
+        "sex": Column(SEXES, "", "sex"),
         "age": Column("int16", "year", "age at the first dose, whole years"),
-        "stage": Column(("IIIB", "IV"), "", "stage at diagnosis"),
+        "stage": Column(STAGES, "", "stage at diagnosis"),
         "egfr_positive": Column("bool", "", "EGFR-sensitising mutation"),
         "arm": Column(ARMS, "", "first-line treatment arm"),
         "bone_mets": Column("bool", "", "bone metastases at baseline"),
-        "bone_lesion_character": Column(
-            ("none", "lytic", "blastic", "mixed"), "", "look of the baseline bone lesions"
-        ),
+        "bone_lesion_character": Column(CHARACTER_NAMES, "", "look of the baseline bone lesions"),
     },
     "labs": {
         "patient_id": ID,
         "day": DAY,
-        "analyte": Column(("alp", "calcium"), "", "serum alkaline phosphatase or calcium"),
+        "analyte": Column(ANALYTES, "", "serum alkaline phosphatase or calcium"),
         "value": Column(
             "float64",
             "see unit",
             "measured value as reported (ALP whole U/L, calcium to 0.01 mmol/L)",
         ),
-        "unit": Column(("U/L", "mmol/L"), "", "unit of the value"),
+        "unit": Column(UNITS, "", "unit of the value"),
     },
     "scans": {
         "patient_id": ID,
@@ -64,12 +73,12 @@ TABLES: dict[str, dict[str, Column]] = {
         "scan_index": Column("int16", "", "0 at baseline, then 1, 2, ... per planned CT"),
         "sld_mm": Column("float64", "mm", "measured sum of target-lesion diameters (0: all gone)"),
         "recist_response": Column(
-            O.RESPONSE_NAMES,
+            RESPONSE_NAMES,
             "",
             "RECIST 1.1 visit response from target lesions and new soft-tissue lesions",
         ),
-        "bone_reading": Column(O.BONE_NAMES, "", "CT bone window compared with before"),
-        "lesion_look": Column(O.LOOK_NAMES, "", "look of the bone lesions on this CT"),
+        "bone_reading": Column(BONE_NAMES, "", "CT bone window compared with before"),
+        "lesion_look": Column(LOOK_NAMES, "", "look of the bone lesions on this CT"),
         "new_lesion": Column("bool", "", "unequivocal new soft-tissue lesion"),
     },
     "episodes": {
@@ -81,7 +90,7 @@ TABLES: dict[str, dict[str, Column]] = {
     "truth": {
         "patient_id": ID,
         "best_response": Column(
-            ("CR", "PR", "SD", "PD", "NE"),
+            BEST_RESPONSES,
             "",
             "best overall response, bone progression adjudicated",
         ),
@@ -118,7 +127,7 @@ TABLES: dict[str, dict[str, Column]] = {
     },
     "episode_truth": {
         "episode_id": EPISODE,
-        "label": Column(O.LABEL_NAMES, "", "what the 'worse' reading truly is"),
+        "label": Column(LABEL_NAMES, "", "what the 'worse' reading truly is"),
     },
     "decisions": {
         "episode_id": EPISODE,

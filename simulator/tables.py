@@ -18,14 +18,24 @@ from boneflare.simulator.engine.visits import LabVisits, ScanVisits, lab_visits,
 from boneflare.simulator.observation import NOT_STOPPED
 from boneflare.simulator.observed import ACTION_NAMES
 from boneflare.simulator.scenarios.schema import ARMS
+from boneflare.simulator.stops import follow_up_ends, stop_consequences
 from boneflare.simulator.table_schema import conform
+from boneflare.simulator.vocabulary import (
+    ANALYTES,
+    BEST_RESPONSES,
+    BONE_NAMES,
+    CHARACTER_NAMES,
+    LABEL_NAMES,
+    LOOK_NAMES,
+    RESPONSE_NAMES,
+    SEXES,
+    STAGES,
+    UNITS,
+)
 
 if TYPE_CHECKING:
     from boneflare.simulator.engine.followup import FollowUp
 
-ANALYTES = ("alp", "calcium")
-UNITS = ("U/L", "mmol/L")
-BEST_RESPONSES = ("CR", "PR", "SD", "PD", "NE")
 SD_MIN_DAYS = 35
 """RECIST 1.1: stable disease counts as best response only once met at least this many
 days after the start (a protocol-defined minimum, commonly 6 weeks less a week's window)."""
@@ -117,13 +127,13 @@ def patients_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
     return _frame(
         {
             "patient_id": b.patient_id[rows],
-            "sex": _cat(np.where(b.female[rows], 0, 1), ("F", "M")),
+            "sex": _cat(np.where(b.female[rows], 0, 1), SEXES),
             "age": np.floor(b.age[rows]).astype(np.int16),
-            "stage": _cat(np.where(b.stage_iv[rows], 1, 0), ("IIIB", "IV")),
+            "stage": _cat(np.where(b.stage_iv[rows], 1, 0), STAGES),
             "egfr_positive": b.egfr_positive[rows],
             "arm": _cat(b.arm[rows], ARMS),
             "bone_mets": b.bone_mets[rows],
-            "bone_lesion_character": _cat(character, ("none", "lytic", "blastic", "mixed")),
+            "bone_lesion_character": _cat(character, CHARACTER_NAMES),
         }
     )
 
@@ -162,9 +172,9 @@ def _scans_frame(fu: FollowUp, scans: ScanVisits) -> pd.DataFrame:
             "day": scans.day.astype(np.int16),
             "scan_index": scans.slots.astype(np.int16),
             "sld_mm": scans.sld,
-            "recist_response": _cat(scans.recist, O.RESPONSE_NAMES),
-            "bone_reading": _cat(scans.bone, O.BONE_NAMES),
-            "lesion_look": _cat(scans.look, O.LOOK_NAMES),
+            "recist_response": _cat(scans.recist, RESPONSE_NAMES),
+            "bone_reading": _cat(scans.bone, BONE_NAMES),
+            "lesion_look": _cat(scans.look, LOOK_NAMES),
             "new_lesion": scans.new_lesion,
         }
     )
@@ -189,7 +199,7 @@ def _episodes_frames(fu: FollowUp, scans: ScanVisits) -> tuple[pd.DataFrame, pd.
             "scan_index": k.astype(np.int16),
         }
     )
-    truth = _frame({"episode_id": ids, "label": _cat(scans.label[opened], O.LABEL_NAMES)})
+    truth = _frame({"episode_id": ids, "label": _cat(scans.label[opened], LABEL_NAMES)})
     return episodes, truth
 
 
@@ -233,19 +243,13 @@ def _first_day(fu: FollowUp, rows: np.ndarray, label: int) -> np.ndarray:
 def truth_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
     """Hidden values per patient, best response, and the consequences of any stop."""
     lat = fu.patients.latent.take(rows)
-    horizon = float(fu.patients.scenario.horizon_days)
-    end = np.minimum(lat.dropout_day, horizon)
     stop = fu.stop_day[rows].astype(float)
-    stopped = stop != NOT_STOPPED
-    stop[~stopped] = np.nan
-    effective_end = np.minimum(lat.progression_day, end)
-    lost = np.where(stopped, np.maximum(0.0, effective_end - stop), np.nan)
+    stop[stop == NOT_STOPPED] = np.nan
     first_progression = _first_day(fu, rows, O.PROGRESSION)
-    acted = np.where(stopped, stop, end)
-    delay = np.where(
-        np.isnan(first_progression), np.nan, np.maximum(0.0, acted - first_progression)
+    end, effective_end = follow_up_ends(
+        lat.progression_day, lat.dropout_day, fu.patients.scenario.horizon_days
     )
-    delay = np.where(stopped & (stop < first_progression), np.nan, delay)
+    lost, delay = stop_consequences(stop, end, effective_end, first_progression)
     return _frame(
         {
             "patient_id": fu.patients.baseline.patient_id[rows],

@@ -31,3 +31,9 @@ def paper_cohort(paper):
     from boneflare.simulator import simulate
 
     return simulate(paper, 3000, seed=3)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_fit_cache(tmp_path_factory):
+    """Benchmarks run by the tests (and their child processes) share a cache of their own."""
+    os.environ["BONEFLARE_CACHE_DIR"] = str(tmp_path_factory.mktemp("fit-cache"))

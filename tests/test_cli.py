@@ -109,10 +109,11 @@ def test_simulate_writes_tables_and_provenance(tmp_path, fmt):
 def test_existing_output_folder_is_refused_without_force(tmp_path):
     out = tmp_path / "run"
     assert main(["simulate", "--patients", "50", "--out", str(out)]) == 0
-    before = (out / "patients.parquet").read_bytes()
+    part = out / "patients.parquet" / "part-000000.parquet"
+    before = part.read_bytes()
     result = run_cli("simulate", "--patients", "60", "--out", str(out))
     assert result.returncode == 2 and "already exists" in result.stderr
-    assert (out / "patients.parquet").read_bytes() == before
+    assert part.read_bytes() == before
     assert main(["simulate", "--patients", "60", "--out", str(out), "--force"]) == 0
     assert len(pd.read_parquet(out / "patients.parquet")) == 60
 
@@ -132,13 +133,19 @@ def test_single_patient_regeneration_prints_its_tables(capsys):
 
 def test_workers_do_not_change_written_tables(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    assert main(["simulate", "--patients", "400", "--seed", "9", "--out", str(a)]) == 0
+    one = ["--workers", "1"]
+    assert main(["simulate", "--patients", "400", "--seed", "9", "--out", str(a), *one]) == 0
     assert (
         main(["simulate", "--patients", "400", "--seed", "9", "--out", str(b), "--workers", "2"])
         == 0
     )
     for name in ("labs", "scans", "truth"):
-        assert (a / f"{name}.parquet").read_bytes() == (b / f"{name}.parquet").read_bytes()
+        parts = sorted(p.name for p in (a / f"{name}.parquet").iterdir())
+        assert parts == sorted(p.name for p in (b / f"{name}.parquet").iterdir())
+        for part in parts:
+            assert (a / f"{name}.parquet" / part).read_bytes() == (
+                b / f"{name}.parquet" / part
+            ).read_bytes()
 
 
 def test_scenarios_list_and_show(capsys):

@@ -86,6 +86,20 @@ class LearnedTest(FlareClassifier):
         return np.where(_days(batch) <= EARLY_DAYS, *self.rates_).clip(0.0, 1.0)
 
 
+class _Quiet(FlareClassifier):
+    """P(flare) 0.5 for every episode: the base of a classifier broken in one way only."""
+
+    def _predict_proba(self, batch):
+        return np.full(len(batch), 0.5)
+
+
+class _QuietLearned(_Quiet):
+    """The same, learned (the harness fits it on a small training cohort)."""
+
+    learned = True
+    training_patients = 200
+
+
 class RaisesTest(FlareClassifier):
     """Raises in predict."""
 
@@ -113,30 +127,22 @@ class ShapeTest(FlareClassifier):
         return np.full(len(batch) + 1, 0.5)
 
 
-class BadActionTest(FlareClassifier):
+class BadActionTest(_Quiet):
     """Returns an action code that does not exist."""
 
     name = "bad_action_test"
-
-    def _predict_proba(self, batch):
-        return np.full(len(batch), 0.5)
 
     def _actions(self, batch, p_flare):
         return np.full(len(batch), 7, dtype=np.int8)
 
 
-class FitFailsTest(FlareClassifier):
+class FitFailsTest(_QuietLearned):
     """A learned classifier whose fit raises."""
 
     name = "fit_fails_test"
-    learned = True
-    training_patients = 200
 
     def _fit(self, batch, y):
         raise ValueError("cannot fit")
-
-    def _predict_proba(self, batch):  # pragma: no cover - never reached
-        return np.full(len(batch), 0.5)
 
 
 class ExitTest(FlareClassifier):
@@ -148,7 +154,7 @@ class ExitTest(FlareClassifier):
         sys.exit(0)
 
 
-class InterruptTest(FlareClassifier):
+class InterruptTest(_Quiet):
     """Raises ``KeyboardInterrupt`` in fit."""
 
     name = "interrupt_test"
@@ -156,11 +162,8 @@ class InterruptTest(FlareClassifier):
     def _fit(self, batch, y):
         raise KeyboardInterrupt
 
-    def _predict_proba(self, batch):  # pragma: no cover - never reached
-        return np.full(len(batch), 0.5)
 
-
-class MutatesTest(FlareClassifier):
+class MutatesTest(_Quiet):
     """Writes into the batch it is given: every episode moved to day 0, every lab zeroed."""
 
     name = "mutates_test"
@@ -168,21 +171,16 @@ class MutatesTest(FlareClassifier):
     def _predict_proba(self, batch):
         batch.episodes.loc[:, "day"] = 0
         batch.labs.loc[:, "value"] = 0.0
-        return np.full(len(batch), 0.5)
+        return super()._predict_proba(batch)
 
 
-class UnpicklableTest(FlareClassifier):
+class UnpicklableTest(_QuietLearned):
     """A learned classifier whose fitted model holds a lambda (cannot be pickled)."""
 
     name = "unpicklable_test"
-    learned = True
-    training_patients = 200
 
     def _fit(self, batch, y):
         self.rule_ = lambda days: days <= EARLY_DAYS
-
-    def _predict_proba(self, batch):  # pragma: no cover - never reached
-        return np.where(self.rule_(_days(batch)), 0.9, 0.1)
 
 
 class HangsTest(FlareClassifier):
@@ -206,16 +204,13 @@ class EndsProcessTest(FlareClassifier):
         os._exit(3)
 
 
-class InitFailsTest(FlareClassifier):
+class InitFailsTest(_Quiet):
     """Cannot be built: its ``__init__`` raises."""
 
     name = "init_fails_test"
 
     def __init__(self):
         raise RuntimeError("cannot build")
-
-    def _predict_proba(self, batch):  # pragma: no cover - never reached
-        return np.full(len(batch), 0.5)
 
 
 HONEST = (NaiveTest, EarlyTest, DeferTest, LearnedTest)

@@ -16,9 +16,15 @@ from boneflare.benchmarks.commands.common import (
 from boneflare.benchmarks.commands.presentation import (
     add_figure_options,
     add_leaderboard_options,
-    check_metrics,
 )
-from boneflare.benchmarks.runs import DEFAULTS, QUICK, RUNS, default_workers, new_run_folder
+from boneflare.benchmarks.runs import (
+    DEFAULTS,
+    QUICK,
+    RUNS,
+    benchmark_config,
+    execution,
+    new_run_folder,
+)
 from boneflare.simulator.choices import ENGINE_NAMES
 from boneflare.simulator.errors import BoneflareError
 
@@ -127,9 +133,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--workers",
         type=positive_int,
         default=None,
-        help="local worker processes (default: the CPUs available)",
+        help="local worker processes (default: the CPUs available; the results do not "
+        "depend on it)",
     )
     add_timeout_option(p)
+    cache = p.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--fit-cache",
+        default=None,
+        metavar="DIR",
+        help="folder of fitted models shared by runs: a training job fitted before (same "
+        "seed, scenario, classifier, versions and source) is reused (default: "
+        "$BONEFLARE_CACHE_DIR, else the user's cache folder, boneflare/)",
+    )
+    cache.add_argument(
+        "--no-fit-cache", action="store_true", help="fit every model; read and write no cache"
+    )
     add_progress_options(p)
     p.add_argument(
         "--report",
@@ -143,43 +162,55 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
     """Build the configuration the options describe."""
-    from boneflare.benchmarks.harness import BenchmarkConfig
-
-    sizes = QUICK if args.quick else DEFAULTS
-    return BenchmarkConfig(
-        classifiers=args.classifiers,
-        scenarios=[s.strip() for s in args.scenario.split(",") if s.strip()],
+    return benchmark_config(
+        args.classifiers,
+        [s.strip() for s in args.scenario.split(",") if s.strip()],
+        quick=args.quick,
+        replicates=args.replicates,
+        patients=args.patients,
+        max_training_patients=args.max_training_patients,
+        seed=args.seed,
         overrides=args.overrides,
         grid=args.grid,
-        replicates=args.replicates or sizes["replicates"],
-        patients=args.patients or sizes["patients"],
-        seed=args.seed,
         train_scenario=args.train_scenario,
         closed_loop=args.closed_loop,
         reference=args.reference,
         engine=args.engine,
-        max_training_patients=args.max_training_patients or sizes["max_training_patients"],
     )
+
+
+def _fit_cache(args: argparse.Namespace) -> Path | None:
+    """The fit cache the options ask for (``None``: ``--no-fit-cache``)."""
+    from boneflare.benchmarks.harness.fitcache import default_cache_dir
+
+    if args.no_fit_cache:
+        return None
+    return Path(args.fit_cache) if args.fit_cache else default_cache_dir()
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark; print the leaderboard, warnings and failures (and write the report)."""
-    from boneflare.benchmarks.harness import Execution, RunStore, run_benchmark
+    from boneflare.benchmarks.harness import run_benchmark
     from boneflare.benchmarks.harness.timing import format_breakdown
-    from boneflare.benchmarks.report.formats import render
-    from boneflare.benchmarks.report.leaderboard import run_summary
+    from boneflare.benchmarks.report.printed import leaderboard_text
 
     if args.rerun_changed and not args.resume:
         raise BoneflareError("--rerun-changed is for --resume")
     config = config_from_args(args)
-    workers = args.workers or (1 if args.executor == "dask" else default_workers())
-    execution = Execution(args.executor, workers, args.scheduler, args.progress, args.timeout)
+    how = execution(
+        args.executor,
+        args.workers,
+        args.scheduler,
+        args.progress,
+        timeout=args.timeout,
+        fit_cache=_fit_cache(args),
+    )
     out = Path(args.out) if args.out else new_run_folder()
     try:
         result = run_benchmark(
             config,
             out,
-            execution=execution,
+            execution=how,
             resume=args.resume,
             force=args.force,
             rerun_changed=args.rerun_changed,
@@ -194,20 +225,16 @@ def run(args: argparse.Namespace) -> int:
             )
         raise
     tables = {"results": result.results, "failures": result.failures}
-    check_metrics(args.metrics, set(result.results["metric"].astype(str)))
-    summary = run_summary(tables, RunStore(out).read_provenance(), args.sort_by)
-    print(
-        render(
-            summary,
-            args.format or "table",
-            args.metrics,
-            title=f"Leaderboard of {out}",
-            width=args.width,
-            verbose=args.verbose,
-            run=out.name,
-        ),
-        end="",
+    text = leaderboard_text(
+        out,
+        args.format or "table",
+        args.metrics,
+        args.sort_by,
+        width=args.width,
+        verbose=args.verbose,
+        tables=tables,
     )
+    print(text, end="")
     if args.verbose:
         print(format_breakdown(result.timings))
     if args.report:

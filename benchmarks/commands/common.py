@@ -46,6 +46,19 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def add_workers_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--workers``: local worker processes, by default every CPU this process may use."""
+    from boneflare.benchmarks.runs import default_workers
+
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=default_workers(),
+        help="local worker processes (default: the CPUs available here, "
+        f"{default_workers()}; the results do not depend on it)",
+    )
+
+
 def add_progress_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--progress`` / ``--no-progress`` (default: bars only on a terminal)."""
     bar = parser.add_mutually_exclusive_group()

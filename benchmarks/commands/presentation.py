@@ -12,7 +12,6 @@ from boneflare.benchmarks.report.choices import (
     SORT_METRIC,
     WIDTH,
 )
-from boneflare.simulator.errors import BoneflareError
 
 
 def metric_list(text: str) -> list[str]:
@@ -102,10 +101,3 @@ def add_figure_options(parser: argparse.ArgumentParser) -> None:
         default=DPI,
         help=f"resolution of raster figures (default {DPI})",
     )
-
-
-def check_metrics(wanted: list[str] | None, present: set[str]) -> None:
-    """Raise if a metric asked for is not in the run's results."""
-    for name in wanted or []:
-        if name not in present:
-            raise BoneflareError(f"metric {name!r} is not in this run's results")

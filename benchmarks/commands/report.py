@@ -7,7 +7,6 @@ import argparse
 from boneflare.benchmarks.commands.presentation import (
     add_figure_options,
     add_leaderboard_options,
-    check_metrics,
 )
 
 
@@ -29,24 +28,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the leaderboard (``--format``) or write the report and say where it is."""
-    from boneflare.benchmarks.harness import RunStore
-    from boneflare.benchmarks.report.formats import render
-    from boneflare.benchmarks.report.leaderboard import run_summary
+    from boneflare.benchmarks.report.printed import leaderboard_text
 
-    store = RunStore(args.run_dir)
-    tables = store.load()
-    check_metrics(args.metrics, set(tables["results"]["metric"].astype(str)))
-    check_metrics([args.sort_by], set(tables["results"]["metric"].astype(str)) or {args.sort_by})
     if args.format is not None:
-        summary = run_summary(tables, store.read_provenance(), args.sort_by)
-        text = render(
-            summary,
+        text = leaderboard_text(
+            args.run_dir,
             args.format,
             args.metrics,
-            title=f"Leaderboard of {store.path}",
+            args.sort_by,
             width=args.width,
             verbose=args.verbose,
-            run=store.path.name,
         )
         print(text, end="")
         return 0

@@ -8,6 +8,7 @@ import time
 from boneflare.benchmarks.commands.common import (
     add_progress_options,
     add_scenario_options,
+    add_workers_option,
     non_negative_int,
     positive_int,
     scenario_from_args,
@@ -31,12 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="batched",
         help="batched (default, fast) or reference (one process per patient)",
     )
-    p.add_argument(
-        "--workers",
-        type=positive_int,
-        default=1,
-        help="local worker processes (tables do not depend on it)",
-    )
+    add_workers_option(p)
     p.add_argument("--out", default=None, help="folder to write the tables to")
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table file format")
     p.add_argument("--force", action="store_true", help="replace the tables in an existing --out")
@@ -62,11 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Simulate as the options say; print a summary (in memory) or write the tables."""
     from boneflare.simulator.engine.policy import BUILTIN_POLICIES
-    from boneflare.simulator.io import prepare_folder, write_cohort
+    from boneflare.simulator.io import prepare_folder
     from boneflare.simulator.memory import check_fits, cohort_bytes
-    from boneflare.simulator.run import RunSpec, iter_chunks, simulate_patient
+    from boneflare.simulator.run import RunSpec, assemble, simulate_patient, write_simulation
     from boneflare.simulator.summary import cohort_summary, format_summary
-    from boneflare.simulator.tables import CohortTables
 
     scenario = scenario_from_args(args)
     if args.closed_loop and args.policy is None:
@@ -82,22 +77,29 @@ def run(args: argparse.Namespace) -> int:
             "write it to disk instead with --out (streamed, any size)",
         )
     started = time.perf_counter()
-    if args.patient_id is not None:
-        chunks = [simulate_patient(spec, args.patient_id)]
-        n = 1
-    else:
-        chunks = iter_chunks(spec, args.patients, workers=args.workers, progress=args.progress)
-        n = args.patients
     if args.out is not None:
-        rows = write_cohort(
-            chunks, args.out, spec.provenance(n, args.patient_id), args.format, force=True
+        n = 1 if args.patient_id is not None else args.patients
+        rows = write_simulation(
+            spec,
+            args.patients,
+            args.out,
+            fmt=args.format,
+            force=True,
+            workers=args.workers,
+            progress=args.progress,
+            patient_id=args.patient_id,
         )
         seconds = time.perf_counter() - started
         print(f"wrote {n:,} patients to {args.out} in {seconds:.1f} s")
         for name, count in rows.items():
             print(f"  {name}.{args.format}: {count:,} rows")
         return 0
-    tables = CohortTables.concat(list(chunks))
+    if args.patient_id is not None:
+        tables = simulate_patient(spec, args.patient_id)
+        n = 1
+    else:
+        n = args.patients
+        tables = assemble(spec, n, workers=args.workers, progress=args.progress)
     seconds = time.perf_counter() - started
     if args.patient_id is not None:
         for name, frame in tables.items():

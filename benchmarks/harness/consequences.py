@@ -10,7 +10,7 @@ Two ways to get the consequences of one classifier on one cohort:
   classifier labels every episode, and the stop is *inferred*: a patient is stopped
   on the day of their first episode called 'stop'; episodes after it would not have
   happened and are ignored. Days lost and delay then follow the simulator's own
-  definitions (:func:`boneflare.simulator.tables.truth_table`):
+  definitions (:mod:`boneflare.simulator.stops`, as in the ``truth`` table):
 
   - end of follow-up ``end = min(dropout_day, horizon_days)``;
   - effective treatment lasts until ``min(progression_day, end)``, so a stop on day
@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from boneflare.simulator.observed import ACTION_DEFER, ACTION_STOP
+from boneflare.simulator.stops import follow_up_ends, stop_consequences
 
 CONSEQUENCE_METRICS: Final[tuple[str, ...]] = (
     "flare_patients_stopped_share",
@@ -128,22 +129,11 @@ def patient_outcomes(
         Delay before progression is acted on (NaN where undefined).
 
     """
-    end = np.minimum(truth["dropout_day"].to_numpy(dtype=np.float64), float(horizon_days))
-    effective_end = np.minimum(truth["progression_day"].to_numpy(dtype=np.float64), end)
+    end, effective_end = follow_up_ends(
+        truth["progression_day"].to_numpy(), truth["dropout_day"].to_numpy(), horizon_days
+    )
     first = truth["first_progression_episode_day"].to_numpy(dtype=np.float64)
-    return _outcomes(np.asarray(stop_day, dtype=np.float64), end, effective_end, first)
-
-
-def _outcomes(
-    stop_day: np.ndarray, end: np.ndarray, effective_end: np.ndarray, first: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    stopped = np.isfinite(stop_day)
-    lost = np.where(stopped, np.maximum(0.0, effective_end - stop_day), np.nan)
-    acted = np.where(stopped, stop_day, end)
-    with np.errstate(invalid="ignore"):
-        delay = np.where(np.isnan(first), np.nan, np.maximum(0.0, acted - first))
-        delay = np.where(stopped & (stop_day < first), np.nan, delay)
-    return lost, delay
+    return stop_consequences(stop_day, end, effective_end, first)
 
 
 class CohortOutcomes:
@@ -166,9 +156,9 @@ class CohortOutcomes:
         if (self.episode_row < 0).any():
             raise ValueError("an episode's patient is missing from the truth table")
         self.episode_day = episodes["day"].to_numpy().astype(np.float64)
-        self.end = np.minimum(truth["dropout_day"].to_numpy(dtype=np.float64), float(horizon_days))
-        progression = truth["progression_day"].to_numpy(dtype=np.float64)
-        self.effective_end = np.minimum(progression, self.end)
+        self.end, self.effective_end = follow_up_ends(
+            truth["progression_day"].to_numpy(), truth["dropout_day"].to_numpy(), horizon_days
+        )
         self.first_progression = truth["first_progression_episode_day"].to_numpy(np.float64)
         self.with_episode = np.zeros(pid.size, dtype=bool)
         self.with_episode[self.episode_row] = True
@@ -176,7 +166,7 @@ class CohortOutcomes:
 
     def outcomes(self, stop_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Days lost and delay per patient for these stop days (see :func:`patient_outcomes`)."""
-        return _outcomes(stop_day, self.end, self.effective_end, self.first_progression)
+        return stop_consequences(stop_day, self.end, self.effective_end, self.first_progression)
 
     def patients_of(self, episodes: np.ndarray) -> np.ndarray:
         """Bool per patient (row of ``truth``): whether one of these episodes is theirs.

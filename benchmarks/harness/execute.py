@@ -17,6 +17,7 @@ import socket
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, check_timeout, die_with_parent
@@ -53,6 +54,9 @@ class Execution:
     timeout : float
         Seconds one classifier call (building, fitting, predicting, a closed-loop
         simulation) may take before it is ended and recorded as timed out.
+    fit_cache : str, Path or None
+        Folder of fitted models shared by runs
+        (:mod:`boneflare.benchmarks.harness.fitcache`); ``None``: fit every model.
 
     """
 
@@ -61,6 +65,7 @@ class Execution:
     scheduler: str | None = None
     progress: bool | None = None
     timeout: float = DEFAULT_TIMEOUT
+    fit_cache: str | Path | None = None
 
     def check(self) -> None:
         """Raise :class:`BoneflareError` on an inconsistent choice."""

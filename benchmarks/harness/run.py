@@ -20,7 +20,9 @@ from typing import Any
 
 import pandas as pd
 
+from boneflare.benchmarks.harness.cells import close_cells
 from boneflare.benchmarks.harness.execute import Execution, Runner, runner
+from boneflare.benchmarks.harness.fitcache import FitCache, cache_key
 from boneflare.benchmarks.harness.plan import BenchmarkConfig, Plan, TrainJob, make_plan
 from boneflare.benchmarks.harness.store import RunStore, utc_now
 from boneflare.benchmarks.harness.timing import Stopwatch, breakdown
@@ -157,6 +159,7 @@ def run_benchmark(
             "workers": execution.workers,
             "scheduler": execution.scheduler,
             "timeout": execution.timeout,
+            "fit_cache": None if execution.fit_cache is None else str(execution.fit_cache),
             "command": list(command) if command is not None else None,
             "status": "running",
         }
@@ -188,7 +191,10 @@ def run_benchmark(
 
         bar = _progress(len(pending), "scoring units", execution.progress)
         with stages("scoring"):
-            _drain(run.map_unordered(run_unit, pending, context), bar, store_unit)
+            try:
+                _drain(run.map_unordered(run_unit, pending, context), bar, store_unit)
+            finally:
+                close_cells()  # those of units scored in this process (one worker)
         workers = run.workers
     with parent("consolidate"), stages("consolidating"):
         tables = store.consolidate([u.name for u in plan.units], fresh)
@@ -287,12 +293,28 @@ def _train(
         say(f"resuming: {len(plan.jobs) - len(pending)} of {len(plan.jobs)} fitted models stored")
     prototypes = {e.label: e.prototype for e in plan.classifiers}
     context = _FitContext(prototypes, plan.config.engine, execution.timeout)
+    cache = FitCache(execution.fit_cache) if execution.fit_cache is not None else None
+    entries = {e.label: e for e in plan.classifiers}
+    keys = {
+        j.key: cache_key(j, entries[j.classifier], plan.config.engine) if cache else None
+        for j in pending
+    }
 
-    def store_fit(output: FitOutput) -> None:
+    def store_fit(output: FitOutput, fresh: bool = True) -> None:
         work.merge(output.timings)
         with parent("store"):
             store.write_model(output)
+            if cache is not None and fresh:
+                cache.put(keys[output.key], output)
         fits[output.key] = output
+
+    if cache is not None:
+        cached = [c for c in (cache.get(keys[j.key], j.key) for j in pending) if c is not None]
+        for output in cached:
+            store_fit(output, fresh=False)
+        if cached:
+            say(f"reusing {len(cached)} fitted model(s) from {cache.folder}")
+        pending = [j for j in pending if j.key not in fits]
 
     bar = _progress(len(pending), "fitting models", execution.progress)
     _drain(run.map_unordered(_fit_task, pending, context), bar, store_fit)

@@ -100,7 +100,7 @@ def check_timeout(value: float) -> float:
     return float(value)
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def start_context() -> multiprocessing.context.BaseContext:
     """``fork`` from a single-threaded process (fast, nothing pickled), else ``forkserver``.
 
     Forking a process that runs other threads (a Dask worker) can deadlock the child;
@@ -161,33 +161,48 @@ def _one_native_thread() -> None:
     threadpool_limits(limits=1)
 
 
-def _child(send: Any, fn: Callable[..., Any], args: tuple[Any, ...], parent: int | None) -> None:
-    """Body of the child: run ``fn(*args)``; send ``("done", value, why, seconds)``."""
+def call_result(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
+    """Run ``fn(*args)``; return the pickled ``("done", value, why, seconds)`` message."""
+    started = time.perf_counter()
+    try:
+        value = fn(*args)
+        return pickle.dumps(("done", value, None, time.perf_counter() - started), protocol=5)
+    except BaseException as exc:  # anything at all: it is the classifier's failure
+        why = describe_error(exc)
+        return pickle.dumps(("done", None, why, time.perf_counter() - started))
+
+
+def become_child(send: Any, parent: int | None) -> None:
+    """Set up a guarded child: no Ctrl-C, death with the parent, one native thread."""
     global _CHANNEL
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent)
     if parent is not None:
         _one_native_thread()
     _CHANNEL = send
-    started = time.perf_counter()
-    try:
-        value = fn(*args)
-        payload = pickle.dumps(("done", value, None, time.perf_counter() - started), protocol=5)
-    except BaseException as exc:  # anything at all: it is the classifier's failure
-        why = describe_error(exc)
-        payload = pickle.dumps(("done", None, why, time.perf_counter() - started))
+
+
+def exit_child() -> None:
+    """End a guarded child at once, its output flushed (no cleanup of inherited state)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
+
+
+def _child(send: Any, fn: Callable[..., Any], args: tuple[Any, ...], parent: int | None) -> None:
+    """Body of the child: run ``fn(*args)``; send ``("done", value, why, seconds)``."""
+    become_child(send, parent)
+    payload = call_result(fn, args)
     try:
         send.send_bytes(payload)
         send.close()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(0)
+        exit_child()
 
 
 @contextlib.contextmanager
-def _may_have_children() -> Iterator[None]:
+def may_have_children() -> Iterator[None]:
     """Let a daemonic process (a Dask worker process) start the guarded child.
 
     ``multiprocessing`` refuses children to daemonic processes because they could be
@@ -229,37 +244,58 @@ def guarded(fn: Callable[..., Any], *args: Any, timeout: float = DEFAULT_TIMEOUT
         If the caller is interrupted while waiting (the child is killed first).
 
     """
-    ctx = _context()
+    ctx = start_context()
     receive, send = ctx.Pipe(duplex=False)
     parent = os.getpid() if ctx.get_start_method() == "fork" else None
     process = ctx.Process(target=_child, args=(send, fn, args, parent))
     try:
-        with _may_have_children():
+        with may_have_children():
             process.start()
     except Exception as exc:  # the arguments cannot reach a child (unpicklable)
         receive.close()
         send.close()
         return Outcome(error=f"cannot start the call in a child process: {describe_error(exc)}")
     send.close()
-    stage = None
     try:
-        while True:
-            if not receive.poll(timeout):
-                return Outcome(error=f"timed out after {timeout:g} s", stage=stage)
-            try:
-                message = pickle.loads(receive.recv_bytes())
-            except (EOFError, OSError):
-                process.join(5)
-                why = f"ended its process (exit status {process.exitcode})"
-                return Outcome(error=why, stage=stage)
-            if message[0] == "stage":
-                stage = message[1]
-                continue
-            _, value, error, seconds = message
-            return Outcome(value, error, seconds, stage)
+        return await_outcome(receive, process, timeout)
     finally:
         receive.close()
         if process.is_alive():
             process.kill()
         process.join()
         process.close()
+
+
+def await_outcome(receive: Any, process: Any, timeout: float) -> Outcome:
+    """Wait for a guarded child's answer to one call (its stages, then its value).
+
+    Parameters
+    ----------
+    receive : multiprocessing.connection.Connection
+        The parent's end of the child's pipe.
+    process : multiprocessing.Process
+        The child (joined briefly when its pipe closes, for its exit status).
+    timeout : float
+        Seconds allowed, counted afresh at each stage the call enters.
+
+    Returns
+    -------
+    Outcome
+        The value, or why there is none; the child is left as it is (the caller ends it).
+
+    """
+    stage = None
+    while True:
+        if not receive.poll(timeout):
+            return Outcome(error=f"timed out after {timeout:g} s", stage=stage)
+        try:
+            message = pickle.loads(receive.recv_bytes())
+        except (EOFError, OSError):
+            process.join(5)
+            why = f"ended its process (exit status {process.exitcode})"
+            return Outcome(error=why, stage=stage)
+        if message[0] == "stage":
+            stage = message[1]
+            continue
+        _, value, error, seconds = message
+        return Outcome(value, error, seconds, stage)

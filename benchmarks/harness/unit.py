@@ -2,9 +2,11 @@
 
 Both functions run in worker processes (or on Dask workers) and return plain data to
 the parent, which stores it. Neither runs a classifier's code itself: every fit,
-prediction and closed-loop simulation is a guarded call
-(:func:`boneflare.benchmarks.harness.sandbox.guarded`) in a child process of its own,
-with its own copy of the batch and a deadline. Whatever goes wrong there (any
+prediction and closed-loop simulation is a guarded call in a child process
+(:func:`boneflare.benchmarks.harness.sandbox.guarded` for a training fit; for the
+calls of a unit, the classifier's own long-lived child,
+:func:`boneflare.benchmarks.harness.cells.cell_call`), with its own copy of the batch
+and a deadline. Whatever goes wrong there (any
 exception, NaN or a wrong shape, a hang, the child's death, a model that cannot be
 pickled) becomes a failure record (classifier, unit, stage, message) and the other
 classifiers go on, unaffected.
@@ -20,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from boneflare.benchmarks.harness import calls
+from boneflare.benchmarks.harness.cells import cell_call
 from boneflare.benchmarks.harness.consequences import CohortOutcomes
 from boneflare.benchmarks.harness.deferral import (
     deferred_actions,
@@ -193,7 +196,7 @@ class _Scorer:
 
         The failure is recorded at the last stage the call entered, else at ``stage``.
         """
-        outcome = guarded(fn, *args, timeout=self.context.timeout)
+        outcome = cell_call(entry.label, fn, *args, timeout=self.context.timeout)
         if not outcome.ok:
             self.fail(entry.label, outcome.stage or stage, outcome.error or "")
             return None

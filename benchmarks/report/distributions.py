@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 
 from boneflare.benchmarks.report.glossary import info
 from boneflare.benchmarks.report.leaderboard import Board
-from boneflare.benchmarks.report.style import Drawn, Look, new_figure, slug
+from boneflare.benchmarks.report.style import Drawn, Look, new_figure
 
 METRICS: Final[tuple[str, ...]] = (
     "roc_auc",
@@ -122,7 +122,7 @@ def distributions_figure(
 
     """
     present = [m for m in METRICS if (results["metric"] == m).any()]
-    names = [c for c in [*board.ranked, *board.ceiling] if (results["classifier"] == c).any()]
+    names = [c for c in board.order if (results["classifier"] == c).any()]
     if not present or not names:
         return None
     cols = min(3, len(present))
@@ -148,7 +148,7 @@ def distributions_figure(
         Line2D([], [], marker=">", color="0.2", linestyle="", label="outlier beyond the axis"),
     ]
     fig.legend(handles=key, loc="outside lower center", ncol=6, fontsize=7, frameon=False)
-    where = f"{board.scenario}, task {board.task}" if board.task else board.scenario
+    where = board.where
     replicates = results["replicate"].nunique()
     fig.suptitle(f"Across {replicates} replicates: {where} (ranked, best at the top)", fontsize=10)
     caption = (
@@ -159,5 +159,6 @@ def distributions_figure(
         "whiskers, so an outlying replicate cannot squash a panel: outliers beyond it are "
         "shown as arrow heads at the edge and counted in the title."
     )
-    stem = f"distributions_{slug(board.scenario)}" + (f"_{slug(board.task)}" if board.task else "")
-    return Drawn(stem, fig, caption, "Metric distributions across replicates")
+    return Drawn(
+        board.figure_stem("distributions"), fig, caption, "Metric distributions across replicates"
+    )

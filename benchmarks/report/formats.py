@@ -111,7 +111,7 @@ def deferral_table(board: Board) -> tuple[list[list[str]], list[list[str]]]:
         for metric, short in zip(TRADEOFF_SHOWN, ("stopped", "PD delay"), strict=True):
             header.append([POLICY_HEADERS.get(policy, policy), short, _unit_arrow(metric)])
     rows = []
-    for c in [*board.ranked, *board.ceiling]:
+    for c in board.order:
         cells = [
             cell(board, c, policy_metric(m, p)) for p in DEFERRAL_POLICIES for m in TRADEOFF_SHOWN
         ]
@@ -203,7 +203,7 @@ def _fit_width(
 
 def _board_text(board: Board, metrics: Sequence[str], sort_by: str, width: int) -> list[str]:
     present = _present(board, metrics)
-    names = [*board.ranked, *board.ceiling]
+    names = board.order
     cells = [[cell(board, c, m) for m in present] for c in names]
     heads = [_header_lines(m, max([len(r[i]) for r in cells] + [8])) for i, m in enumerate(present)]
     widths = [max([len(x) for x in h] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
@@ -247,7 +247,7 @@ def _differences(summary: Summary, board: Board, metrics: Sequence[str]) -> tupl
         ["classifier", "metric"]
     )
     rows = []
-    for classifier in [*board.ranked, *board.ceiling]:
+    for classifier in board.order:
         if classifier == summary.reference:
             continue
         row = [classifier]
@@ -412,7 +412,7 @@ def to_markdown(
     for board in boards(summary):
         out += ["", f"## {board.title} ({counts(board)})", ""]
         out += _md_table(*board_table(board, chosen))
-        notes = _notes(board, [*board.ranked, *board.ceiling])
+        notes = _notes(board, board.order)
         if notes:
             out += ["", *notes]
         header, rows = deferral_table(board)
@@ -491,7 +491,7 @@ def to_json(
     for board in boards(summary):
         wanted = list(metrics) if metrics else board.metrics()
         entries = []
-        for i, c in enumerate([*board.ranked, *board.ceiling]):
+        for i, c in enumerate(board.order):
             ceiling = c in board.ceiling
             values = {}
             for m in wanted:

@@ -309,7 +309,7 @@ def write_html(
         header, rows = board_table(board, chosen)
         classes = ["ceiling" if r[0] == "ceiling" else "" for r in rows]
         parts.append(_table(header, rows, text_columns=2, row_classes=classes))
-        incomplete = [c for c in [*board.ranked, *board.ceiling] if board.incomplete(c)]
+        incomplete = [c for c in board.order if board.incomplete(c)]
         if incomplete:
             parts.append(
                 f'<p class="note">† scored in fewer replicates than planned: '

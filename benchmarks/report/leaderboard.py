@@ -134,6 +134,22 @@ class Board:
         return f"{self.scenario}, {self.task}" if self.task else self.scenario
 
     @property
+    def order(self) -> list[str]:
+        """Every classifier in display order: the ranked ones, best first, then the ceiling."""
+        return [*self.ranked, *self.ceiling]
+
+    @property
+    def where(self) -> str:
+        """How figure titles and captions name the board: ``"paper, task decision_point"``."""
+        return f"{self.scenario}, task {self.task}" if self.task else self.scenario
+
+    def figure_stem(self, kind: str) -> str:
+        """File stem of the board's ``kind`` figure: ``<kind>_<scenario>[_<task>]``."""
+        from boneflare.benchmarks.report.style import slug
+
+        return f"{kind}_{slug(self.scenario)}" + (f"_{slug(self.task)}" if self.task else "")
+
+    @property
     def replicates(self) -> int:
         """Largest number of replicates any classifier was scored in."""
         return max(self.scored.values(), default=0)
@@ -145,7 +161,7 @@ class Board:
 
     def prevalence(self) -> tuple[float, float]:
         """Mean scored episodes per cohort and their flare share (NaN if not recorded)."""
-        for classifier in [*self.ranked, *self.ceiling]:
+        for classifier in self.order:
             episodes = self.value(classifier, "n_episodes")
             flare = self.value(classifier, "n_flare")
             if not math.isnan(episodes):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from boneflare.benchmarks.report.formats import cell
 from boneflare.benchmarks.report.leaderboard import Board
-from boneflare.benchmarks.report.style import Drawn, Look, new_figure, slug
+from boneflare.benchmarks.report.style import Drawn, Look, new_figure
 
 BINS: Final[int] = 10
 """Equal-width bins of P(flare) on [0, 1]."""
@@ -83,11 +83,7 @@ def calibration_figure(
         The figure, stem ``calibration_<scenario>[_<task>]`` and caption.
 
     """
-    names = [
-        c
-        for c in [*board.ranked, *board.ceiling]
-        if (predictions["classifier"].astype(str) == c).any()
-    ]
+    names = [c for c in board.order if (predictions["classifier"].astype(str) == c).any()]
     if not names:
         return None
     cols = min(COLUMNS, len(names))
@@ -148,7 +144,7 @@ def calibration_figure(
         strip.set_xlabel("predicted P(flare)", fontsize=8)
         if c == 0:
             strip.set_ylabel("episodes", fontsize=8)
-    where = f"{board.scenario}, task {board.task}" if board.task else board.scenario
+    where = board.where
     fig.suptitle(
         f"Calibration: {where}. Observed share of flare per bin of P(flare) "
         "(grey line: perfectly calibrated)",
@@ -165,5 +161,4 @@ def calibration_figure(
         "episodes in each bin (log scale): a classifier that outputs only 0 or 1 fills "
         "only the two end bins."
     )
-    stem = f"calibration_{slug(board.scenario)}" + (f"_{slug(board.task)}" if board.task else "")
-    return Drawn(stem, fig, caption, "Calibration")
+    return Drawn(board.figure_stem("calibration"), fig, caption, "Calibration")

@@ -19,7 +19,7 @@ from sklearn.metrics import roc_curve
 
 from boneflare.benchmarks.report.formats import cell
 from boneflare.benchmarks.report.leaderboard import Board
-from boneflare.benchmarks.report.style import Drawn, Look, new_figure, slug
+from boneflare.benchmarks.report.style import Drawn, Look, new_figure
 
 ZOOM_FPR: Final[float] = 0.3
 """Right edge of the enlarged corner (1 - specificity)."""
@@ -53,7 +53,7 @@ def roc_figure(board: Board, predictions: pd.DataFrame, looks: dict[str, Look]) 
 
     """
     curves = {}
-    for classifier in [*board.ranked, *board.ceiling]:
+    for classifier in board.order:
         rows = predictions[predictions["classifier"].astype(str) == classifier]
         y = rows["y"].to_numpy()
         if len(y) == 0 or y.min() == y.max():
@@ -94,7 +94,7 @@ def roc_figure(board: Board, predictions: pd.DataFrame, looks: dict[str, Look]) 
         ylim=(floor, 1.005),
         title="high-sensitivity corner, enlarged (dotted box at left)",
     )
-    where = f"{board.scenario}, task {board.task}" if board.task else board.scenario
+    where = board.where
     fig.suptitle(
         f"ROC: {where}. {n_episodes:,} episodes ({n_flare:,} flare) pooled over "
         f"{replicates} replicates",
@@ -117,8 +117,7 @@ def roc_figure(board: Board, predictions: pd.DataFrame, looks: dict[str, Look]) 
         "the mean over replicates ± its Monte Carlo SE, as in the leaderboard; the black "
         "curve (★) is the ceiling, a classifier that knows the true model."
     )
-    stem = f"roc_{slug(board.scenario)}" + (f"_{slug(board.task)}" if board.task else "")
-    return Drawn(stem, fig, caption, "ROC curves")
+    return Drawn(board.figure_stem("roc"), fig, caption, "ROC curves")
 
 
 def _box(x: float, y: float, width: float, height: float) -> Rectangle:

@@ -22,7 +22,7 @@ from matplotlib.patches import Rectangle
 from boneflare.benchmarks.metrics import DEFERRAL_POLICIES, policy_metric
 from boneflare.benchmarks.report.glossary import info
 from boneflare.benchmarks.report.leaderboard import Board
-from boneflare.benchmarks.report.style import Drawn, Look, new_figure, slug
+from boneflare.benchmarks.report.style import Drawn, Look, new_figure
 
 POLICY_FILL: Final[dict[str, str]] = {
     "call": "full",
@@ -120,7 +120,7 @@ def tradeoff_figure(board: Board, looks: dict[str, Look]) -> Drawn | None:
         return None
     x_info, y_info = info(X_METRIC), info(Y_METRIC)
     points, policies = {}, {}
-    for classifier in [*board.ranked, *board.ceiling]:
+    for classifier in board.order:
         for policy in DEFERRAL_POLICIES:
             x = _interval(board, classifier, policy_metric(X_METRIC, policy))
             y = _interval(board, classifier, policy_metric(Y_METRIC, policy))
@@ -194,7 +194,7 @@ def tradeoff_figure(board: Board, looks: dict[str, Look]) -> Drawn | None:
         title_fontsize=8,
         handles=key,
     )
-    where = f"{board.scenario}, task {board.task}" if board.task else board.scenario
+    where = board.where
     replicates = board.replicates
     fig.suptitle(
         f"Consequences for patients: {where}\nPoints: mean over {replicates} replicates; "
@@ -214,5 +214,4 @@ def tradeoff_figure(board: Board, looks: dict[str, Look]) -> Drawn | None:
         f"over {replicates} replicates and bars their 95% t-intervals "
         "(mean ± t(0.975, n-1) × Monte Carlo SE)."
     )
-    stem = f"consequences_{slug(board.scenario)}" + (f"_{slug(board.task)}" if board.task else "")
-    return Drawn(stem, fig, caption, "Consequences for patients")
+    return Drawn(board.figure_stem("consequences"), fig, caption, "Consequences for patients")

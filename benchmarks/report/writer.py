@@ -21,6 +21,7 @@ from boneflare.benchmarks.report.leaderboard import (
     boards,
     run_summary,
 )
+from boneflare.benchmarks.report.printed import check_metrics
 from boneflare.benchmarks.report.reliability import calibration_figure
 from boneflare.benchmarks.report.roc import roc_figure
 from boneflare.benchmarks.report.style import (
@@ -96,7 +97,7 @@ def draw_figures(
             tradeoff_figure(board, style),
         ]
     ranked = next(iter(boards(summary)), None)
-    panel_order = [*ranked.ranked, *ranked.ceiling] if ranked else order
+    panel_order = ranked.order if ranked else order
     drawn += sweep_figures(summary.summary, _grid_points(info), style, panel_order)
     return [d for d in drawn if d is not None]
 
@@ -138,8 +139,8 @@ def write_report(
     Raises
     ------
     BoneflareError
-        If ``run_dir`` holds no finished benchmark run, or the report folder cannot be
-        written.
+        If ``run_dir`` holds no finished benchmark run, a metric to show or rank by is
+        not in its results, or the report folder cannot be written.
 
     """
     if figure_format not in FIGURE_FORMATS:
@@ -148,6 +149,7 @@ def write_report(
         )
     store = RunStore(run_dir)
     tables = store.load()
+    check_metrics(tables["results"], metrics, sort_by)
     info = store.read_provenance()
     folder = Path(out) if out is not None else store.path / "report"
     try:

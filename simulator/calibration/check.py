@@ -106,9 +106,14 @@ def to_markdown(result: pd.DataFrame, title: str) -> str:
 
 def write_check(result: pd.DataFrame, folder: str | Path, title: str) -> list[Path]:
     """Write the check as ``calibration_check.csv`` and ``.md`` into ``folder``."""
+    return write_table(result, folder, "calibration_check", to_markdown(result, title))
+
+
+def write_table(frame: pd.DataFrame, folder: str | Path, stem: str, markdown: str) -> list[Path]:
+    """Write ``frame`` as ``<stem>.csv`` and its ``markdown`` as ``<stem>.md`` into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    csv, md = folder / "calibration_check.csv", folder / "calibration_check.md"
-    result.to_csv(csv, index=False)
-    md.write_text(to_markdown(result, title))
+    csv, md = folder / f"{stem}.csv", folder / f"{stem}.md"
+    frame.to_csv(csv, index=False)
+    md.write_text(markdown)
     return [csv, md]

@@ -8,6 +8,8 @@ is then placed in the simulated distribution: central 95% interval, mid-percenti
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -17,8 +19,9 @@ from boneflare.simulator.cohort import PAPER57_TRIAL_SIZE
 from boneflare.simulator.run import simulate
 from boneflare.simulator.scenarios.schema import ARMS, Scenario
 from boneflare.simulator.tables import CohortTables
+from boneflare.simulator.vocabulary import RECIST_RESPONSES
 
-RESPONSES = ("CR", "PR", "SD", "PD")
+RESPONSES = RECIST_RESPONSES
 
 
 def observed_figures() -> dict[str, float]:
@@ -133,3 +136,10 @@ def to_markdown(result: pd.DataFrame, title: str) -> str:
         "their simulated 95% interval.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def write_ppc(result: pd.DataFrame, folder: str | Path, title: str) -> list[Path]:
+    """Write the check as ``ppc.csv`` and ``ppc.md`` into ``folder``; return their paths."""
+    from boneflare.simulator.calibration.check import write_table
+
+    return write_table(result, folder, "ppc", to_markdown(result, title))

@@ -36,6 +36,7 @@ from boneflare.simulator.calibration.ppc import observed_figures, place, trial_f
 from boneflare.simulator.calibration.ppc import to_markdown as ppc_markdown
 from boneflare.simulator.calibration.targets import large_n_targets, load_targets
 from boneflare.simulator.cohort import PAPER57_TRIAL_SIZE
+from boneflare.simulator.scenarios.schema import Scenario
 from boneflare.simulator.tables import CohortTables
 
 CYCLE_DAYS = 21
@@ -271,3 +272,53 @@ def write_report(large: CohortTables, trials: CohortTables, folder: str | Path, 
     path = folder / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def trial_scenario(scenario: Scenario) -> Scenario:
+    """The same scenario in the ``paper57`` design: consecutive trials of the paper's make-up."""
+    from boneflare.simulator.scenarios import scenario_to_dict
+    from boneflare.simulator.scenarios.loader import scenario_from_dict
+
+    raw = scenario_to_dict(scenario)
+    raw["cohort"]["design"] = "paper57"
+    return scenario_from_dict(raw)
+
+
+def calibration_report(
+    scenario: Scenario,
+    folder: str | Path,
+    *,
+    patients: int = 200_000,
+    replicates: int = 1000,
+    seed: int = 1,
+    workers: int = 1,
+) -> Path:
+    """Simulate a large cohort and many 57-patient trials; write the calibration report.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to report on; its trials use the ``paper57`` design
+        (:func:`trial_scenario`).
+    folder : str or Path
+        Folder of ``report.md`` and its figures.
+    patients : int
+        Size of the large cohort (seed ``seed``).
+    replicates : int
+        Number of 57-patient trials (seed ``seed + 1``).
+    seed, workers : int
+        Seed of the large cohort; worker processes (tables do not depend on them).
+
+    Returns
+    -------
+    Path
+        The path of ``report.md``.
+
+    """
+    from boneflare.simulator.run import simulate
+
+    large = simulate(scenario, patients, seed, workers=workers)
+    trials = simulate(
+        trial_scenario(scenario), replicates * PAPER57_TRIAL_SIZE, seed + 1, workers=workers
+    )
+    return write_report(large, trials, folder, scenario.name)

@@ -15,10 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from boneflare.simulator.scenarios.params import param, section
-
-ARMS: tuple[str, ...] = ("bev_tc", "pd1_pc", "pc", "egfr_tki")
-"""Treatment arms of the paper (Shi 2021, 1.2): bevacizumab + paclitaxel + carboplatin,
-PD-1 inhibitor + pemetrexed + carboplatin, pemetrexed + carboplatin, EGFR-TKI."""
+from boneflare.simulator.vocabulary import ARMS
 
 EGFR_NEGATIVE_ARMS: tuple[str, ...] = ("bev_tc", "pd1_pc", "pc")
 """Arms given to EGFR-negative patients (Shi 2021, 1.2.1)."""

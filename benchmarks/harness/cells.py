@@ -1,0 +1,173 @@
+"""Guarded children that stay: one per classifier and worker process, serving its calls.
+
+Forking a fresh guarded child (:func:`~boneflare.benchmarks.harness.sandbox.guarded`)
+for every call costs tens of milliseconds in a worker that has loaded pandas and
+scikit-learn; a benchmark makes thousands of calls (every classifier on every
+replicate), so the forks were most of its time. A *cell* is a guarded child that
+stays alive between calls of **one** classifier in **one** worker process:
+
+* each call reaches it pickled, so it works on its own copy of the arguments (the
+  classifier, its model, the batch), exactly as a freshly forked child did; a call
+  whose arguments cannot be pickled runs in a freshly forked child instead;
+* it has the same deadline, stages and one-line reasons as a guarded call;
+* any failure ends it (an exception, a bad value, a timeout, the end of its process):
+  the next call of that classifier starts a fresh cell, so no failure carries over;
+* it runs only its own classifier's code, so nothing a classifier does to its process
+  reaches another classifier.
+
+Cells are used where guarded children are forked (a single-threaded process on
+Linux); elsewhere (a Dask worker's threads) every call is a fresh guarded child.
+A process closes its cells with :func:`close_cells`, and at its exit; a cell dies
+with its parent.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable
+from multiprocessing import util
+from typing import Any
+
+from boneflare.benchmarks.harness import sandbox
+from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, Outcome, guarded
+
+_CELLS: dict[str, Cell] = {}  # this process's cells, by classifier label
+_FINALIZED: set[int] = set()  # processes whose exit closes their cells
+
+
+class Cell:
+    """A long-lived guarded child that runs the calls of one classifier.
+
+    Parameters
+    ----------
+    name : str
+        The classifier label it serves (for messages only).
+
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.owner = os.getpid()
+        self._process: Any = None
+        self._conn: Any = None
+
+    @property
+    def alive(self) -> bool:
+        """Whether the child is running."""
+        return self._process is not None and self._process.is_alive()
+
+    def _start(self) -> None:
+        ctx = sandbox.start_context()
+        mine, theirs = ctx.Pipe(duplex=True)
+        self._process = ctx.Process(target=_serve, args=(theirs, os.getpid()))
+        with sandbox.may_have_children():
+            self._process.start()
+        theirs.close()
+        self._conn = mine
+
+    def call(self, fn: Callable[..., Any], *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
+        """Run ``fn(*args)`` in the cell; return its value or why there is none.
+
+        As :func:`~boneflare.benchmarks.harness.sandbox.guarded`; the cell is ended
+        after a failure and started afresh by the next call.
+        """
+        try:
+            payload = pickle.dumps((fn, args), protocol=5)
+        except Exception:  # cannot travel to a running child: fork one that inherits them
+            return guarded(fn, *args, timeout=timeout)
+        try:
+            self._send(payload)
+        except Exception as exc:  # no child could be started, or it cannot be reached
+            self.close()
+            why = sandbox.describe_error(exc)
+            return Outcome(error=f"cannot start the call in a child process: {why}")
+        outcome = sandbox.await_outcome(self._conn, self._process, timeout)
+        if not outcome.ok:
+            self.close()
+        return outcome
+
+    def _send(self, payload: bytes) -> None:
+        """Send a call, starting the child first if it is not running."""
+        if not self.alive:
+            self.close()
+            self._start()
+        try:
+            self._conn.send_bytes(payload)
+        except OSError:  # the idle cell ended (killed from outside): one fresh start
+            self.close()
+            self._start()
+            self._conn.send_bytes(payload)
+
+    def close(self) -> None:
+        """End the child (if any); the cell can start again."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
+            self._process.close()
+            self._process = None
+
+
+def _serve(conn: Any, parent: int) -> None:
+    """Body of a cell: answer calls until the parent closes the pipe."""
+    sandbox.become_child(conn, parent)
+    while True:
+        try:
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            break
+        try:
+            fn, args = pickle.loads(data)
+        except BaseException as exc:
+            why = sandbox.describe_error(exc)
+            payload = pickle.dumps(("done", None, f"cannot receive the call: {why}", 0.0))
+        else:
+            payload = sandbox.call_result(fn, args)
+        try:
+            conn.send_bytes(payload)
+        except OSError:
+            break
+    sandbox.exit_child()
+
+
+def cells_usable() -> bool:
+    """Whether calls can go to cells here: guarded children are forked from this process."""
+    return sandbox.start_context().get_start_method() == "fork"
+
+
+def cell_call(
+    name: str, fn: Callable[..., Any], *args: Any, timeout: float = DEFAULT_TIMEOUT
+) -> Outcome:
+    """Call ``fn(*args)`` in the cell of classifier ``name`` (a fresh guarded child elsewhere).
+
+    Parameters
+    ----------
+    name : str
+        The classifier's label: calls of one label share a cell, never another's.
+    fn, *args, timeout
+        As :func:`~boneflare.benchmarks.harness.sandbox.guarded`.
+
+    """
+    if not cells_usable():
+        return guarded(fn, *args, timeout=timeout)
+    pid = os.getpid()
+    cell = _CELLS.get(name)
+    if cell is None or cell.owner != pid:  # none yet, or inherited from a forking parent
+        cell = _CELLS[name] = Cell(name)
+        if pid not in _FINALIZED:
+            _FINALIZED.add(pid)
+            util.Finalize(None, close_cells, exitpriority=100)
+    return cell.call(fn, *args, timeout=timeout)
+
+
+def close_cells() -> None:
+    """End every cell this process started (cells inherited from a parent are forgotten)."""
+    pid = os.getpid()
+    for cell in list(_CELLS.values()):
+        if cell.owner == pid:
+            cell.close()
+    _CELLS.clear()

@@ -1,0 +1,131 @@
+"""A classifier's long-lived guarded child (cell) keeps every guarantee of a fresh one.
+
+A cell serves many calls of one classifier; each call works on its own copy of its
+arguments, and any failure (exception, exit, hang) ends the cell so that the next call
+starts afresh. Fitted models are reused across runs only through the fit cache, which
+never changes a result.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from boneflare.benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
+from boneflare.benchmarks.harness.cells import Cell, cell_call, close_cells
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _append(values: list) -> int:
+    values.append(1)
+    return len(values)
+
+
+def _boom() -> None:
+    raise ValueError("no")
+
+
+def _leave(status: int) -> None:
+    sys.stdout.flush()
+    os._exit(status)
+
+
+def _sleep(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+
+
+@pytest.fixture
+def cell():
+    one = Cell("test")
+    yield one
+    one.close()
+
+
+def test_a_cell_serves_many_calls_in_one_child(cell):
+    first = cell.call(_pid)
+    assert first.ok and first.value != os.getpid()
+    assert cell.call(_pid).value == first.value
+
+
+def test_each_call_works_on_its_own_copy_of_the_arguments(cell):
+    values = [0]
+    assert cell.call(_append, values).value == 2
+    assert cell.call(_append, values).value == 2  # the cell never kept the first copy
+    assert values == [0]
+
+
+@pytest.mark.parametrize(
+    ("fn", "args", "words"),
+    [
+        (_boom, (), "ValueError: no"),
+        (_leave, (3,), "ended its process (exit status 3)"),
+        (_sleep, (30,), "timed out after 1 s"),
+    ],
+)
+def test_a_failure_ends_the_cell_and_the_next_call_starts_afresh(cell, fn, args, words):
+    before = cell.call(_pid).value
+    outcome = cell.call(fn, *args, timeout=1)
+    assert not outcome.ok and words in outcome.error
+    after = cell.call(_pid)
+    assert after.ok and after.value != before
+
+
+def test_unpicklable_arguments_run_in_a_fresh_child(cell):
+    outcome = cell.call(_pid, lambda: None)  # cannot be pickled: falls back to a fork
+    assert not outcome.ok and "_pid() takes 0 positional arguments" in outcome.error
+
+
+def test_cells_are_per_classifier_and_closed_on_request():
+    a, b = cell_call("a", _pid), cell_call("b", _pid)
+    assert a.ok and b.ok and a.value != b.value
+    assert cell_call("a", _pid).value == a.value
+    close_cells()
+    assert cell_call("a", _pid).value != a.value
+    close_cells()
+
+
+def test_the_fit_cache_reuses_a_fit_and_changes_no_result(tmp_path):
+    config = BenchmarkConfig(
+        classifiers=["logistic", "recist_naive"],
+        replicates=2,
+        patients=200,
+        seed=4,
+        max_training_patients=600,
+    )
+    events: list[str] = []
+    cached = Execution(progress=False, fit_cache=tmp_path / "cache")
+    first = run_benchmark(config, tmp_path / "a", execution=cached)
+    assert len(list((tmp_path / "cache" / "models").glob("*.pkl"))) == 1
+    second = run_benchmark(config, tmp_path / "b", execution=cached, on_event=events.append)
+    assert any("reusing 1 fitted model(s)" in e for e in events)
+    plain = run_benchmark(config, tmp_path / "c", execution=Execution(progress=False))
+    timing = ["fit_seconds", "predict_seconds"]
+    for run in (second, plain):
+        got, want = run.results, first.results
+        pd.testing.assert_frame_equal(
+            got[~got["metric"].isin(timing)].reset_index(drop=True),
+            want[~want["metric"].isin(timing)].reset_index(drop=True),
+            check_exact=True,
+        )
+        assert np.array_equal(run.predictions["p_flare"], first.predictions["p_flare"])
+
+
+def test_a_classifier_from_a_working_folder_is_never_cached():
+    from test_harness_plugins import LearnedTest
+
+    from boneflare.benchmarks.harness.fitcache import cache_key
+    from boneflare.benchmarks.harness.plan import make_plan
+
+    plan = make_plan(BenchmarkConfig(classifiers=["logistic", LearnedTest], replicates=1))
+    entries = {e.label: e for e in plan.classifiers}
+    keys = {j.classifier: cache_key(j, entries[j.classifier], "batched") for j in plan.jobs}
+    assert keys["logistic"] is not None and keys[LearnedTest.name] is None
