@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,16 @@ def _sleep(seconds: float) -> None:
     import time
 
     time.sleep(seconds)
+
+
+@pytest.fixture(autouse=True)
+def single_threaded(monkeypatch):
+    """Cells serve calls only in a single-threaded process (they are forked from it).
+
+    Earlier tests of a session (a Dask cluster) leave idle threads behind, which would
+    send every call to a fresh child through the fork server instead.
+    """
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
 
 
 @pytest.fixture
@@ -129,3 +140,9 @@ def test_a_classifier_from_a_working_folder_is_never_cached():
     entries = {e.label: e for e in plan.classifiers}
     keys = {j.classifier: cache_key(j, entries[j.classifier], "batched") for j in plan.jobs}
     assert keys["logistic"] is not None and keys[LearnedTest.name] is None
+
+
+def test_a_threaded_process_sends_each_call_to_a_fresh_child(monkeypatch):
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    first, second = cell_call("a", _pid), cell_call("a", _pid)
+    assert first.ok and second.ok and first.value != second.value
