@@ -35,7 +35,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.85em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; vertical-align: top;
          white-space: nowrap; }
 td.text { white-space: normal; }
-th { background: #f3f3f3; }
+th { background: #f3f3f3; white-space: normal; }  /* long headers wrap; figures do not */
 td.text, th.text { text-align: left; }
 tr.ceiling td { background: #f7f7f7; font-style: italic; border-top: 2px solid #888; }
 figure { margin: 1.5em 0; padding: 0.5em; border: 1px solid #e3e3e3; }
