@@ -32,6 +32,7 @@ from boneflare.benchmarks.harness.deferral import (
 from boneflare.benchmarks.harness.entries import ClassifierEntry
 from boneflare.benchmarks.harness.plan import Plan, TrainJob, Unit
 from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, describe_error, guarded
+from boneflare.benchmarks.harness.shipping import Shipped
 from boneflare.benchmarks.harness.tables import failures_table, predictions_table, results_table
 from boneflare.benchmarks.harness.timing import Stopwatch
 from boneflare.benchmarks.learning import episode_labels as labels
@@ -43,6 +44,7 @@ from boneflare.benchmarks.metrics import (
     policy_metric,
 )
 from boneflare.classifiers.base import FlareClassifier
+from boneflare.classifiers.features import extract_features
 from boneflare.simulator.observed import (
     TASKS,
     ObservedBatch,
@@ -97,6 +99,7 @@ __all__ = [
     "describe_error",
     "fit_job",
     "run_unit",
+    "share_features",
     "task_selections",
 ]
 
@@ -133,6 +136,7 @@ def fit_job(
     with watch("build_batch"):
         batch = observed(tables)
         y = labels(tables)
+        share_features(batch)
     del tables  # released before the fit starts: its child gets the batch and labels only
     outcome = guarded(calls.fit_model, prototype, batch, y, job.random_state, timeout=timeout)
     if not outcome.ok:
@@ -140,6 +144,29 @@ def fit_job(
     blob, seconds = outcome.value
     watch.add("fit", seconds)
     return FitOutput(job.key, blob, seconds, None, watch.seconds)
+
+
+def share_features(batch: ObservedBatch) -> None:
+    """Compute the batch's feature table once, here, for every classifier to share.
+
+    :func:`~boneflare.classifiers.features.extract_features` keeps the table with the
+    batch, so each guarded child receives it with its copy of the batch instead of
+    rebuilding it. The table holds observed data only. Should it fail, nothing is kept,
+    and each classifier that asks for it meets the same error in its own guarded call,
+    where the failure is recorded against that classifier.
+    """
+    try:
+        extract_features(batch)
+    except Exception:  # recorded per classifier, in the guarded calls
+        return
+
+
+def ship(batch: ObservedBatch) -> ObservedBatch | Shipped:
+    """The batch pickled once for every classifier's call (the batch itself if it cannot be)."""
+    try:
+        return Shipped(batch)
+    except Exception:  # each call then pickles it, or forks a child that inherits it
+        return batch
 
 
 def task_selections(cohort: CohortTables) -> dict[str, np.ndarray | None]:
@@ -202,7 +229,9 @@ class _Scorer:
             return None
         return outcome.value
 
-    def decide(self, entry: ClassifierEntry, batch: ObservedBatch) -> tuple[Any, ...] | None:
+    def decide(
+        self, entry: ClassifierEntry, batch: ObservedBatch | Shipped
+    ) -> tuple[Any, ...] | None:
         """Fit (a rule, here) and decide on the batch, in one guarded call.
 
         Returns
@@ -267,7 +296,7 @@ class _Scorer:
         return out
 
     def score(
-        self, index: int, entry: ClassifierEntry, batch: ObservedBatch, y: np.ndarray
+        self, index: int, entry: ClassifierEntry, batch: ObservedBatch | Shipped, y: np.ndarray
     ) -> None:
         """Fit (rules), predict, score and record one classifier; record a failure instead.
 
@@ -365,10 +394,17 @@ def run_unit(unit: Unit, context: WorkContext) -> UnitOutput:
         batch = observed(cohort)
         y = labels(cohort)
         tasks = task_selections(cohort)
+        share_features(batch)
     with watch("metrics"):
         scorer = _Scorer(unit, context, watch, cohort, tasks)
-    for index, entry in enumerate(plan.classifiers):
-        scorer.score(index, entry, batch, y)
+    with watch("build_batch"):
+        shipped = ship(batch)
+    try:
+        for index, entry in enumerate(plan.classifiers):
+            scorer.score(index, entry, shipped, y)
+    finally:
+        if isinstance(shipped, Shipped):
+            shipped.close()
     with watch("store"):
         results = scorer.results()
         predictions = scorer.predictions(y)
