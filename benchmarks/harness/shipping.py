@@ -13,6 +13,7 @@ file at all: it already holds its own copy of the value.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pickle
 import tempfile
@@ -69,9 +70,37 @@ class Shipped:
         self.close()
 
 
+class Kept:
+    """Bytes sent to a long-lived child once and kept there for its later calls.
+
+    A fitted model travels as its pickled bytes, the same for every call of its
+    classifier in a run. A cell receives them with its first call and keeps them
+    (:mod:`boneflare.benchmarks.harness.cells`); later calls carry only their digest.
+    Bytes cannot change, and each call still unpickles its own model from them.
+
+    Parameters
+    ----------
+    blob : bytes
+        The bytes (e.g. a pickled fitted model).
+
+    """
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+        self.digest = hashlib.sha256(blob).hexdigest()
+
+
 def unwrap(argument: Any) -> Any:
-    """The value a call's argument stands for: a :class:`Shipped` one's value, else itself."""
-    return argument.value if isinstance(argument, Shipped) else argument
+    """Return the value a call's argument stands for.
+
+    What a :class:`Shipped` argument ships, a :class:`Kept` one's bytes, else the
+    argument itself.
+    """
+    if isinstance(argument, Shipped):
+        return argument.value
+    if isinstance(argument, Kept):
+        return argument.blob
+    return argument
 
 
 def _write(blob: bytes) -> str:

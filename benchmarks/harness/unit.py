@@ -32,8 +32,14 @@ from boneflare.benchmarks.harness.deferral import (
 from boneflare.benchmarks.harness.entries import ClassifierEntry
 from boneflare.benchmarks.harness.plan import Plan, TrainJob, Unit
 from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, describe_error, guarded
-from boneflare.benchmarks.harness.shipping import Shipped
-from boneflare.benchmarks.harness.tables import failures_table, predictions_table, results_table
+from boneflare.benchmarks.harness.shipping import Kept, Shipped
+from boneflare.benchmarks.harness.tables import (
+    failures_table,
+    from_parquet_bytes,
+    parquet_bytes,
+    predictions_table,
+    results_table,
+)
 from boneflare.benchmarks.harness.timing import Stopwatch
 from boneflare.benchmarks.learning import episode_labels as labels
 from boneflare.benchmarks.learning import observed_batch as observed
@@ -69,25 +75,31 @@ class FitOutput:
 class UnitOutput:
     """A unit's result: long metric rows, per-episode predictions, failures, timings.
 
-    The tables are Arrow tables in the schemas of :mod:`boneflare.benchmarks.harness.tables`.
+    The worker encodes each table (in the schemas of
+    :mod:`boneflare.benchmarks.harness.tables`) as the bytes of its Parquet file, so the
+    parent, which stores every unit, only writes them out; :meth:`table` decodes one.
     """
 
     name: str
-    results: pa.Table
-    predictions: pa.Table
-    failures: pa.Table
+    files: dict[str, bytes]
     timings: dict[str, float]
+
+    def table(self, name: str) -> pa.Table:
+        """The table ``name`` (``results``, ``predictions`` or ``failures``)."""
+        return from_parquet_bytes(self.files[name], name)
 
 
 @dataclass(frozen=True)
 class WorkContext:
     """What every unit needs: the plan and the pickled fitted models (shipped once per worker).
 
-    ``timeout`` is the deadline of one classifier call, in seconds.
+    The models are :class:`~boneflare.benchmarks.harness.shipping.Kept` bytes, so a
+    classifier's cell receives its model once. ``timeout`` is the deadline of one
+    classifier call, in seconds.
     """
 
     plan: Plan
-    models: Mapping[str, bytes]
+    models: Mapping[str, Kept]
     fit_seconds: Mapping[str, float]
     timeout: float = DEFAULT_TIMEOUT
 
@@ -257,7 +269,7 @@ class _Scorer:
         return (model, self.context.fit_seconds[key], *decided)
 
     def consequences(
-        self, entry: ClassifierEntry, model: bytes, action: np.ndarray
+        self, entry: ClassifierEntry, model: bytes | Kept, action: np.ndarray
     ) -> dict[str, dict[str, float]] | None:
         """Consequences of the calls per task: inferred (open loop) or simulated (closed loop).
 
@@ -406,7 +418,10 @@ def run_unit(unit: Unit, context: WorkContext) -> UnitOutput:
         if isinstance(shipped, Shipped):
             shipped.close()
     with watch("store"):
-        results = scorer.results()
-        predictions = scorer.predictions(y)
-        failures = failures_table(scorer.failures)
-    return UnitOutput(unit.name, results, predictions, failures, watch.seconds)
+        tables = {
+            "results": scorer.results(),
+            "predictions": scorer.predictions(y),
+            "failures": failures_table(scorer.failures),
+        }
+        files = {name: parquet_bytes(table) for name, table in tables.items()}
+    return UnitOutput(unit.name, files, watch.seconds)
