@@ -144,7 +144,13 @@ class ObservedBatch:
         return self.episodes["episode_id"].to_numpy()
 
     def check(self) -> None:
-        """Raise :class:`FutureDataError` if any row is dated after its decision day."""
+        """Raise :class:`FutureDataError` if any row is dated after its decision day.
+
+        A batch that passed is not searched again (its frames are read-only by
+        contract), nor is a copy of it pickled after it passed.
+        """
+        if vars(self).get("_checked"):
+            return
         ids = self.episodes["episode_id"].to_numpy()
         order = np.argsort(ids, kind="stable")
         ids, decision = ids[order], self.episodes["day"].to_numpy()[order]
@@ -163,6 +169,7 @@ class ObservedBatch:
                     f"{name} holds data from day {int(first['day'])} for episode "
                     f"{int(first['episode_id'])}, after its decision day"
                 )
+        object.__setattr__(self, "_checked", True)  # a frozen dataclass: beside its fields
 
     def take(self, positions: np.ndarray) -> ObservedBatch:
         """Return the sub-batch of the episodes at these positions (in that order)."""

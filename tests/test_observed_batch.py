@@ -7,15 +7,18 @@ import pickle
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boneflare.classifiers.features import extract_features
 from boneflare.simulator import load_scenario, simulate
+from boneflare.simulator.errors import FutureDataError
 from boneflare.simulator.observed import (
     EPISODE_COLUMNS,
     LAB_COLUMNS,
     SCAN_COLUMNS,
+    ObservedBatch,
     build_batch,
 )
 
@@ -71,3 +74,16 @@ def test_the_feature_table_is_computed_once_and_travels_with_the_batch():
     pd.testing.assert_frame_equal(extract_features(copy), expected, check_exact=True)
     copy.labs.loc[:, "value"] = 0.0  # kept from the first call, not recomputed
     pd.testing.assert_frame_equal(extract_features(copy), expected, check_exact=True)
+
+
+def test_a_checked_batch_is_not_searched_again_but_a_new_one_is():
+    batch = build_batch(COHORT.episodes, COHORT.patients, COHORT.labs, COHORT.scans)
+    batch.check()
+    late = batch.labs.copy()
+    late.loc[0, "day"] = 10_000
+    later = ObservedBatch(batch.episodes, batch.patients, late, batch.scans)
+    with pytest.raises(FutureDataError, match="after its decision day"):
+        later.check()
+    with pytest.raises(FutureDataError):
+        later.check()  # a failed check is not remembered as passed
+    pickle.loads(pickle.dumps(batch)).check()

@@ -159,15 +159,17 @@ def fit_job(
 
 
 def share_features(batch: ObservedBatch) -> None:
-    """Compute the batch's feature table once, here, for every classifier to share.
+    """Check the batch and compute its feature table once, here, for every classifier.
 
-    :func:`~boneflare.classifiers.features.extract_features` keeps the table with the
-    batch, so each guarded child receives it with its copy of the batch instead of
-    rebuilding it. The table holds observed data only. Should it fail, nothing is kept,
-    and each classifier that asks for it meets the same error in its own guarded call,
-    where the failure is recorded against that classifier.
+    :meth:`~boneflare.simulator.observed.ObservedBatch.check` and
+    :func:`~boneflare.classifiers.features.extract_features` keep their results with
+    the batch, so each guarded child receives them with its copy of the batch instead
+    of redoing them. The table holds observed data only. Should either fail, nothing is
+    kept, and each classifier meets the same error in its own guarded call, where the
+    failure is recorded against that classifier.
     """
     try:
+        batch.check()
         extract_features(batch)
     except Exception:  # recorded per classifier, in the guarded calls
         return
