@@ -232,21 +232,34 @@ def build_batch(
 
     """
     episodes = episodes.loc[:, list(EPISODE_COLUMNS)].reset_index(drop=True)
-    base = episodes[["episode_id", "patient_id"]].merge(
-        patients, on="patient_id", how="left", sort=False
-    )
-    if len(base) != len(episodes) or base["sex"].isna().any():
-        raise BoneflareError("build_batch: an episode's patient is missing from the patients table")
-    lab_rows = _histories(
-        labs.loc[:, ["patient_id", "day", "analyte", "value"]], episodes, LAB_COLUMNS
-    )
-    scan_rows = _histories(scans.loc[:, ["patient_id", *SCAN_COLUMNS[1:]]], episodes, SCAN_COLUMNS)
+    lab_rows = _histories(labs, episodes, LAB_COLUMNS)
+    scan_rows = _histories(scans, episodes, SCAN_COLUMNS)
     return ObservedBatch(
         episodes=episodes,
-        patients=base.loc[:, list(PATIENT_COLUMNS)],
+        patients=_baseline_rows(patients, episodes),
         labs=lab_rows,
         scans=scan_rows,
     )
+
+
+def _baseline_rows(patients: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
+    """Each episode's row of ``patients``, in episode order (``PATIENT_COLUMNS``)."""
+    ids = patients["patient_id"].to_numpy()
+    by_id = np.argsort(ids, kind="stable")
+    sorted_ids = ids[by_id]
+    wanted = episodes["patient_id"].to_numpy()
+    at = np.searchsorted(sorted_ids, wanted)
+    ok = at < len(ids)
+    ok[ok] = sorted_ids[at[ok]] == wanted[ok]
+    once = np.searchsorted(sorted_ids, wanted, side="right") - at == 1
+    if not (ok & once).all():
+        raise BoneflareError("build_batch: an episode's patient is missing from the patients table")
+    rows = patients.iloc[by_id[at]].reset_index(drop=True)
+    if rows["sex"].isna().any():
+        raise BoneflareError("build_batch: an episode's patient is missing from the patients table")
+    rows.insert(0, "episode_id", episodes["episode_id"].to_numpy())
+    rows["patient_id"] = episodes["patient_id"].to_numpy()
+    return rows.loc[:, list(PATIENT_COLUMNS)]
 
 
 def decision_points(

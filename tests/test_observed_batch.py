@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from boneflare.classifiers.features import extract_features
 from boneflare.simulator import load_scenario, simulate
-from boneflare.simulator.errors import FutureDataError
+from boneflare.simulator.errors import BoneflareError, FutureDataError
 from boneflare.simulator.observed import (
     EPISODE_COLUMNS,
     LAB_COLUMNS,
+    PATIENT_COLUMNS,
     SCAN_COLUMNS,
     ObservedBatch,
     build_batch,
@@ -56,11 +57,23 @@ def test_the_cut_equals_a_merge_whatever_the_order(seed, take, repeat, shuffle_t
     if shuffle_tables:
         labs = labs.iloc[rng.permutation(len(labs))]
         scans = scans.iloc[rng.permutation(len(scans))]
-    batch = build_batch(episodes, COHORT.patients, labs, scans)
+    patients = COHORT.patients.iloc[rng.permutation(len(COHORT.patients))]
+    batch = build_batch(episodes, patients, labs, scans)
     expected_labs = merged_histories(labs, episodes, LAB_COLUMNS)
     expected_scans = merged_histories(scans, episodes, SCAN_COLUMNS)
     pd.testing.assert_frame_equal(batch.labs, expected_labs, check_exact=True)
     pd.testing.assert_frame_equal(batch.scans, expected_scans, check_exact=True)
+    expected_patients = episodes[["episode_id", "patient_id"]].merge(
+        patients, on="patient_id", how="left", sort=False
+    )[list(PATIENT_COLUMNS)]
+    pd.testing.assert_frame_equal(batch.patients, expected_patients, check_exact=True)
+
+
+def test_a_missing_or_repeated_patient_is_refused():
+    episodes = COHORT.episodes.iloc[:5]
+    for patients in (COHORT.patients.iloc[0:0], pd.concat([COHORT.patients] * 2)):
+        with pytest.raises(BoneflareError, match="patient is missing"):
+            build_batch(episodes, patients, COHORT.labs, COHORT.scans)
 
 
 def test_the_feature_table_is_computed_once_and_travels_with_the_batch():
