@@ -42,6 +42,11 @@ def _at(values: np.ndarray, flat: np.ndarray) -> np.ndarray:
     return np.take(values.reshape(n * k, *values.shape[2:]), flat, axis=0)
 
 
+def _put(matrix: np.ndarray, flat: np.ndarray, values: np.ndarray) -> None:
+    """Write ``values`` to the cells ``flat`` of a (patient row, slot) matrix, in place."""
+    np.reshape(matrix, -1, copy=False)[flat] = values
+
+
 def _labs(fu: FollowUp) -> LabVisits:
     schedule = fu.schedule
     done = _taking_place(schedule.lab_day, fu.patients.latent.dropout_day)
@@ -52,8 +57,8 @@ def _labs(fu: FollowUp) -> LabVisits:
     alp, calcium = O.measure_labs(fu.patients, rows, slots, day, z)
     rec = fu.record
     rec.lab_done = done
-    np.put(rec.alp, flat, alp)
-    np.put(rec.calcium, flat, calcium)
+    _put(rec.alp, flat, alp)
+    _put(rec.calcium, flat, calcium)
     return LabVisits(rows, day, alp, calcium)
 
 
@@ -63,7 +68,7 @@ def _scans(fu: FollowUp) -> ScanVisits:
     flat, rows, slots = _cells(done)
     day = _at(schedule.ct_day, flat)
     reading = O.read_ct(fu.patients, rows, slots, day, _at(draws.ct_z, flat), _at(draws.ct_u, flat))
-    np.put(rec.sld, flat, reading.sld_mm)
+    _put(rec.sld, flat, reading.sld_mm)
     # Nadir before each scan: the running minimum of the sums before it (fmin skips
     # the NaN of visits that did not happen); at the baseline scan, its own sum.
     running = np.fmin.accumulate(rec.sld, axis=1)
@@ -76,11 +81,11 @@ def _scans(fu: FollowUp) -> ScanVisits:
         fu.patients, rows, slots, reading, fu.baseline_sum[rows], _at(before, flat)
     )
     rec.scan_done = done
-    np.put(rec.recist, flat, response)
-    np.put(rec.bone, flat, bone)
-    np.put(rec.look, flat, reading.look)
-    np.put(rec.new_lesion, flat, reading.new_lesion)
-    np.put(rec.label, flat, label)
+    _put(rec.recist, flat, response)
+    _put(rec.bone, flat, bone)
+    _put(rec.look, flat, reading.look)
+    _put(rec.new_lesion, flat, reading.new_lesion)
+    _put(rec.label, flat, label)
     return ScanVisits(
         rows=rows,
         slots=slots,
