@@ -60,7 +60,12 @@ OVERFLOW_EXPONENT = 700.0
 
 def _of(day: Day, where: np.ndarray) -> Day:
     """The days of the rows at positions ``where`` (the day itself if it is one for all)."""
-    return day[where] if np.ndim(day) else day
+    return day[where] if isinstance(day, np.ndarray) and day.ndim else day
+
+
+def _where(mask: np.ndarray) -> np.ndarray:
+    """Positions of the True entries of a 1-D mask (``np.flatnonzero``, less overhead)."""
+    return mask.nonzero()[0]
 
 
 def bone_burden(p: Patients, rows: np.ndarray, day: Day) -> np.ndarray:
@@ -82,8 +87,9 @@ def _burden_where_it_counts(p: Patients, rows: np.ndarray, day: Day) -> np.ndarr
     if counts.all():
         return bone_burden(p, rows, day)
     burden = np.ones(rows.shape)
-    at = np.flatnonzero(counts)
-    burden[at] = bone_burden(p, rows[at], _of(day, at))
+    at = _where(counts)
+    if at.size:
+        burden[at] = bone_burden(p, rows[at], _of(day, at))
     return burden
 
 
@@ -95,7 +101,7 @@ def healing(p: Patients, rows: np.ndarray, day: Day) -> np.ndarray:
     """
     lat = p.latent
     activity = np.zeros(rows.shape)
-    at = np.flatnonzero(lat.flare[rows])
+    at = _where(lat.flare[rows])
     if at.size:
         flaring = rows[at]
         activity[at] = K.healing_activity(
@@ -115,13 +121,14 @@ def true_alp(p: Patients, rows: np.ndarray, day: Day, burden: np.ndarray) -> np.
     # The two terms below are exactly 0 for most rows (H without a flare; the new-lesion
     # excess before the lesion or with baseline bone metastases), and adding 0 changes
     # no bit of a positive value: they are added only where they are not 0.
-    at = np.flatnonzero(lat.flare[rows])
+    at = _where(lat.flare[rows])
     if at.size:
         value[at] += lat.alp_surge[rows[at]] * healing(p, rows[at], _of(day, at))
     # A new bone lesion in a patient without baseline bone metastases adds a rising excess.
     days_since_new = day - lat.new_bone_lesion_day[rows]
-    at = np.flatnonzero((days_since_new > 0.0) & ~p.baseline.bone_mets[rows])
-    value[at] += p.scenario.alp.new_lesion_u_per_l_per_day * days_since_new[at]
+    at = _where((days_since_new > 0.0) & ~p.baseline.bone_mets[rows])
+    if at.size:
+        value[at] += p.scenario.alp.new_lesion_u_per_l_per_day * days_since_new[at]
     return value
 
 
@@ -206,29 +213,31 @@ def read_ct(
     # A flare CT can show (``flare_ct_visible``, drawn once per patient with chance
     # ``flare.ct_sensitivity``) reads 'worse' at every scan while its activity is high.
     worse_flare = lat.flare_ct_visible[rows] & ~progressing
-    at = np.flatnonzero(worse_flare)
-    worse_flare[at] = healing(p, rows[at], _of(day, at)) >= s.flare.visible_above
+    at = _where(worse_flare)
+    if at.size:
+        worse_flare[at] = healing(p, rows[at], _of(day, at)) >= s.flare.visible_above
     worse = worse_progression | worse_flare
 
     bone = np.full(n, B_NONE, dtype=np.int8)
     bone[bone_mets] = B_STABLE
-    at = np.flatnonzero(bone_mets)  # the burden reads 'better' only where there are lesions
+    at = _where(bone_mets)  # the burden reads 'better' only where there are lesions
     bone[at[bone_burden(p, rows[at], _of(day, at)) < s.bone.better_below]] = B_BETTER
     bone[worse] = B_WORSE
 
     character = base.character[rows]
     baseline_look = _baseline_look(character)
     look = np.where(bone_mets, baseline_look, L_NONE).astype(np.int8)
-    at = np.flatnonzero(worse)  # only a 'worse' reading changes the look
-    look[at] = _worse_look(
-        p,
-        rows[at],
-        character[at],
-        baseline_look[at],
-        u[at, D.CT_U_LOOK],
-        worse_flare[at],
-        worse_progression[at],
-    )
+    at = _where(worse)  # only a 'worse' reading changes the look
+    if at.size:
+        look[at] = _worse_look(
+            p,
+            rows[at],
+            character[at],
+            baseline_look[at],
+            u[at, D.CT_U_LOOK],
+            worse_flare[at],
+            worse_progression[at],
+        )
 
     label = np.full(n, -1, dtype=np.int8)
     label[worse_flare] = FLARE
