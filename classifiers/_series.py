@@ -54,8 +54,11 @@ class EpisodeSeries:
         keys = [day, pos]
         if tiebreak is not None:
             keys.insert(0, frame[tiebreak].to_numpy(dtype=float))
-        order = np.lexsort(keys)
-        order = order[pos[order] >= 0]
+        if _in_order(keys[::-1]):  # as observed batches are built: no sort needed
+            order = np.arange(len(pos))
+        else:
+            order = np.lexsort(keys)
+            order = order[pos[order] >= 0]
         pos, day = pos[order], day[order]
         n = len(episode_index)
         grid = np.arange(n)
@@ -139,3 +142,21 @@ class EpisodeSeries:
         out = np.full(self.n, np.nan)
         out[ok] = values[idx[ok]]
         return out
+
+
+def _in_order(keys: list[np.ndarray]) -> bool:
+    """Whether rows are already sorted by ``keys`` (most significant first).
+
+    Also requires finite keys and a non-negative first key (no dropped rows): then
+    ``np.lexsort`` would keep every row where it is.
+    """
+    first = keys[0]
+    if first.size == 0 or (first < 0).any() or not all(np.isfinite(k).all() for k in keys):
+        return first.size == 0
+    undecided = np.ones(first.size - 1, dtype=bool)
+    for key in keys:
+        step = np.diff(key)
+        if (undecided & (step < 0)).any():
+            return False
+        undecided &= step == 0
+    return True

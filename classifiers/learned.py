@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from contextlib import AbstractContextManager, nullcontext
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from boneflare.classifiers.base import ClassifierError, FlareClassifier
 from boneflare.classifiers.features import extract_features
@@ -38,7 +39,16 @@ def _threads(estimator: object) -> AbstractContextManager:
     n_threads = getattr(estimator, "n_threads", None)
     if n_threads is None:
         return nullcontext()
-    return threadpool_limits(limits=n_threads, user_api="openmp")
+    return _thread_pools().limit(limits=n_threads, user_api="openmp")
+
+
+@cache
+def _thread_pools() -> ThreadpoolController:
+    """Return the native thread pools of this process, found once.
+
+    Searching the loaded libraries costs milliseconds, more than a prediction on a cohort.
+    """
+    return ThreadpoolController()
 
 
 def one_class_probability(y: np.ndarray) -> float:

@@ -23,6 +23,14 @@ BONE_CODES = {"better": -1.0, "stable": 0.0, "worse": 1.0}
 """Numeric code of a follow-up bone reading (baseline and 'none' are NaN)."""
 
 
+def _codes(column: pd.Series, codes: dict[str, float]) -> np.ndarray:
+    """The code of each entry of a categorical or string column (NaN where it has none)."""
+    out = np.full(len(column), np.nan)
+    for value, code in codes.items():
+        out[_is(column, value)] = code
+    return out
+
+
 def trajectory_columns(n_lab_points: int, n_scans: int) -> list[str]:
     """Return the column names of :func:`trajectory_features` for these sizes."""
     alp = [f"alp_pct_day_{LAB_GRID_DAYS * (i + 1)}" for i in range(n_lab_points)]
@@ -72,7 +80,7 @@ def trajectory_features(batch: ObservedBatch, n_lab_points: int, n_scans: int) -
     sld = s.values(scans["sld_mm"])
     with np.errstate(divide="ignore", invalid="ignore"):
         sld_pct = 100.0 * (sld - s.per_row(s.first(sld))) / s.per_row(s.first(sld))
-    reading = scans["bone_reading"].astype(object).map(BONE_CODES).to_numpy(dtype=float)
+    reading = _codes(scans["bone_reading"], BONE_CODES)
     bone = s.values(reading)
     keep = (k >= 1) & (k <= n_scans)
     sld_grid = np.full((n, n_scans), np.nan)

@@ -144,22 +144,32 @@ class ObservedBatch:
         return self.episodes["episode_id"].to_numpy()
 
     def check(self) -> None:
-        """Raise :class:`FutureDataError` if any row is dated after its decision day."""
-        decision = pd.Series(self.episodes["day"].to_numpy(), index=self.episodes["episode_id"])
+        """Raise :class:`FutureDataError` if any row is dated after its decision day.
+
+        A batch that passed is not searched again (its frames are read-only by
+        contract), nor is a copy of it pickled after it passed.
+        """
+        if vars(self).get("_checked"):
+            return
+        ids = self.episodes["episode_id"].to_numpy()
+        order = np.argsort(ids, kind="stable")
+        ids, decision = ids[order], self.episodes["day"].to_numpy()[order]
         for name in ("labs", "scans"):
             frame = getattr(self, name)
             if len(frame) == 0:
                 continue
-            limit = decision.reindex(frame["episode_id"].to_numpy()).to_numpy()
-            if np.isnan(limit.astype(float)).any():
+            rows = frame["episode_id"].to_numpy()
+            at = np.minimum(np.searchsorted(ids, rows), max(len(ids) - 1, 0))
+            if len(ids) == 0 or (ids[at] != rows).any():
                 raise FutureDataError(f"{name} holds rows of an episode not in the batch")
-            late = frame["day"].to_numpy() > limit
+            late = frame["day"].to_numpy() > decision[at]
             if late.any():
                 first = frame.loc[late].iloc[0]
                 raise FutureDataError(
                     f"{name} holds data from day {int(first['day'])} for episode "
                     f"{int(first['episode_id'])}, after its decision day"
                 )
+        object.__setattr__(self, "_checked", True)  # a frozen dataclass: beside its fields
 
     def take(self, positions: np.ndarray) -> ObservedBatch:
         """Return the sub-batch of the episodes at these positions (in that order)."""
@@ -175,13 +185,33 @@ class ObservedBatch:
 
 
 def _histories(table: pd.DataFrame, episodes: pd.DataFrame, columns: tuple[str, ...]):
-    """Rows of ``table`` of each episode's patient dated on or before its decision day."""
-    keys = episodes[["episode_id", "patient_id", "day"]].rename(columns={"day": "decision_day"})
-    joined = keys.merge(table, on="patient_id", how="inner", sort=False)
-    joined = joined[joined["day"] <= joined["decision_day"]]
+    """Rows of ``table`` of each episode's patient dated on or before its decision day.
+
+    In the order of ``(episode_id, day, tie)``, ``tie`` being ``scan_index`` or the
+    analyte (its category order); rows that tie on all three keep the order of the
+    episodes, then of the table. Vectorised: each episode's patient's rows are a slice
+    of the table sorted by patient.
+    """
     third = "scan_index" if "scan_index" in columns else "analyte"
-    joined = joined.sort_values(["episode_id", "day", third], kind="stable")
-    return joined[list(columns)].reset_index(drop=True)
+    patient = table["patient_id"].to_numpy()
+    by_patient = np.argsort(patient, kind="stable")
+    sorted_patient = patient[by_patient]
+    wanted = episodes["patient_id"].to_numpy()
+    lo = np.searchsorted(sorted_patient, wanted, side="left")
+    counts = np.searchsorted(sorted_patient, wanted, side="right") - lo
+    episode = np.repeat(np.arange(len(episodes)), counts)
+    within = np.arange(episode.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    row = by_patient[np.repeat(lo, counts) + within]
+    day = table["day"].to_numpy()
+    keep = day[row] <= episodes["day"].to_numpy()[episode]
+    episode, row = episode[keep], row[keep]
+    episode_id = episodes["episode_id"].to_numpy()[episode]
+    tie = table[third]
+    tie = tie.array.codes if isinstance(tie.dtype, pd.CategoricalDtype) else tie.to_numpy()
+    order = np.lexsort((tie[row], day[row], episode_id))
+    rows = table.iloc[row[order]].reset_index(drop=True)
+    rows.insert(0, "episode_id", episode_id[order])
+    return rows[list(columns)]
 
 
 def build_batch(
@@ -202,21 +232,34 @@ def build_batch(
 
     """
     episodes = episodes.loc[:, list(EPISODE_COLUMNS)].reset_index(drop=True)
-    base = episodes[["episode_id", "patient_id"]].merge(
-        patients, on="patient_id", how="left", sort=False
-    )
-    if len(base) != len(episodes) or base["sex"].isna().any():
-        raise BoneflareError("build_batch: an episode's patient is missing from the patients table")
-    lab_rows = _histories(
-        labs.loc[:, ["patient_id", "day", "analyte", "value"]], episodes, LAB_COLUMNS
-    )
-    scan_rows = _histories(scans.loc[:, ["patient_id", *SCAN_COLUMNS[1:]]], episodes, SCAN_COLUMNS)
+    lab_rows = _histories(labs, episodes, LAB_COLUMNS)
+    scan_rows = _histories(scans, episodes, SCAN_COLUMNS)
     return ObservedBatch(
         episodes=episodes,
-        patients=base.loc[:, list(PATIENT_COLUMNS)],
+        patients=_baseline_rows(patients, episodes),
         labs=lab_rows,
         scans=scan_rows,
     )
+
+
+def _baseline_rows(patients: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
+    """Each episode's row of ``patients``, in episode order (``PATIENT_COLUMNS``)."""
+    ids = patients["patient_id"].to_numpy()
+    by_id = np.argsort(ids, kind="stable")
+    sorted_ids = ids[by_id]
+    wanted = episodes["patient_id"].to_numpy()
+    at = np.searchsorted(sorted_ids, wanted)
+    ok = at < len(ids)
+    ok[ok] = sorted_ids[at[ok]] == wanted[ok]
+    once = np.searchsorted(sorted_ids, wanted, side="right") - at == 1
+    if not (ok & once).all():
+        raise BoneflareError("build_batch: an episode's patient is missing from the patients table")
+    rows = patients.iloc[by_id[at]].reset_index(drop=True)
+    if rows["sex"].isna().any():
+        raise BoneflareError("build_batch: an episode's patient is missing from the patients table")
+    rows.insert(0, "episode_id", episodes["episode_id"].to_numpy())
+    rows["patient_id"] = episodes["patient_id"].to_numpy()
+    return rows.loc[:, list(PATIENT_COLUMNS)]
 
 
 def decision_points(

@@ -18,6 +18,8 @@ import pytest
 
 from boneflare.benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
 from boneflare.benchmarks.harness.cells import Cell, cell_call, close_cells
+from boneflare.benchmarks.harness.sandbox import guarded
+from boneflare.benchmarks.harness.shipping import Kept, Shipped
 
 
 def _pid() -> int:
@@ -88,6 +90,35 @@ def test_a_failure_ends_the_cell_and_the_next_call_starts_afresh(cell, fn, args,
     assert not outcome.ok and words in outcome.error
     after = cell.call(_pid)
     assert after.ok and after.value != before
+
+
+def test_a_shipped_argument_reaches_each_call_as_its_own_copy(cell):
+    with Shipped([0]) as shipped:
+        assert cell.call(_append, shipped).value == 2
+        assert cell.call(_append, shipped).value == 2  # read afresh by each call
+        assert guarded(_append, shipped).value == 2  # a forked child: no file needed
+        path = shipped._path
+        assert path is not None and os.path.exists(path)
+    assert not os.path.exists(path)  # closing removes the file
+    assert shipped.value == [0]
+
+
+def _length(blob: bytes) -> int:
+    assert isinstance(blob, bytes)
+    return len(blob)
+
+
+def test_kept_bytes_travel_to_a_cell_once_and_again_after_a_failure(cell):
+    model = Kept(b"x" * 100_000)
+    assert cell._pickle(_length, (model,))[1] == {model.digest}  # not kept yet: sent
+    assert cell.call(_length, model).value == 100_000
+    payload, sending = cell._pickle(_length, (model,))
+    assert len(payload) < 1_000 and not sending  # the child keeps them: digest only
+    assert cell.call(_length, model).value == 100_000
+    assert not cell.call(_boom).ok  # a failure ends the child and what it kept
+    assert cell._pickle(_length, (model,))[1] == {model.digest}
+    assert cell.call(_length, model).value == 100_000
+    assert guarded(_length, model).value == 100_000  # a forked child gets the bytes too
 
 
 def test_unpicklable_arguments_run_in_a_fresh_child(cell):

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import rankdata
 from sklearn.metrics import (
     balanced_accuracy_score,
     brier_score_loss,
@@ -24,7 +25,7 @@ from boneflare.benchmarks.aggregate import (
     paired_differences,
     summarise,
 )
-from boneflare.benchmarks.metrics import METRIC_DIRECTIONS, classification_metrics
+from boneflare.benchmarks.metrics import METRIC_DIRECTIONS, _average_ranks, classification_metrics
 
 METRIC_KEYS = [
     "roc_auc",
@@ -115,6 +116,13 @@ def test_metrics_agree_with_sklearn(data: tuple[np.ndarray, np.ndarray], thresho
         # roc_auc_score; balanced accuracy over a single class is undefined.
         assert math.isnan(m["roc_auc"])
         assert math.isnan(m["balanced_accuracy"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(k=st.lists(st.integers(0, 8), max_size=60), scale=st.sampled_from([1.0, 8.0, 3.0]))
+def test_average_ranks_equal_scipy_rankdata(k: list[int], scale: float) -> None:
+    x = np.array(k, dtype=np.float64) / scale  # few distinct values: ties abound
+    assert np.array_equal(_average_ranks(x), rankdata(x, method="average"))
 
 
 @settings(max_examples=100, deadline=None)

@@ -23,6 +23,7 @@ with its parent.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 from collections.abc import Callable
@@ -31,9 +32,28 @@ from typing import Any
 
 from boneflare.benchmarks.harness import sandbox
 from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, Outcome, guarded
+from boneflare.benchmarks.harness.shipping import Kept
 
 _CELLS: dict[str, Cell] = {}  # this process's cells, by classifier label
 _FINALIZED: set[int] = set()  # processes whose exit closes their cells
+
+
+class _CallPickler(pickle.Pickler):
+    """Pickles a call for a cell: :class:`Kept` bytes its child holds go as their digest."""
+
+    def __init__(self, file: io.BytesIO, kept: set[str]) -> None:
+        super().__init__(file, protocol=5)
+        self.kept = kept
+        self.sending: set[str] = set()
+
+    def persistent_id(self, obj: Any) -> Any:
+        """``("kept", digest)`` or ``("keep", digest, bytes)`` for Kept bytes, else None."""
+        if not isinstance(obj, Kept):
+            return None
+        if obj.digest in self.kept:
+            return ("kept", obj.digest)
+        self.sending.add(obj.digest)
+        return ("keep", obj.digest, obj.blob)
 
 
 class Cell:
@@ -51,6 +71,7 @@ class Cell:
         self.owner = os.getpid()
         self._process: Any = None
         self._conn: Any = None
+        self._kept: set[str] = set()  # digests of the Kept bytes its child holds
 
     @property
     def alive(self) -> bool:
@@ -72,12 +93,14 @@ class Cell:
         As :func:`~boneflare.benchmarks.harness.sandbox.guarded`; the cell is ended
         after a failure and started afresh by the next call.
         """
+        if not self.alive:
+            self.close()  # a new child keeps nothing yet
         try:
-            payload = pickle.dumps((fn, args), protocol=5)
+            message = self._pickle(fn, args)
         except Exception:  # cannot travel to a running child: fork one that inherits them
             return guarded(fn, *args, timeout=timeout)
         try:
-            self._send(payload)
+            self._send(message, fn, args)
         except Exception as exc:  # no child could be started, or it cannot be reached
             self.close()
             why = sandbox.describe_error(exc)
@@ -87,20 +110,35 @@ class Cell:
             self.close()
         return outcome
 
-    def _send(self, payload: bytes) -> None:
+    def _pickle(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[bytes, set[str]]:
+        """The call's message, and the digests of the :class:`Kept` bytes it sends.
+
+        Bytes the child already keeps travel as their digest only.
+        """
+        buffer = io.BytesIO()
+        pickler = _CallPickler(buffer, self._kept)
+        pickler.dump((fn, args))
+        return buffer.getvalue(), pickler.sending
+
+    def _send(
+        self, message: tuple[bytes, set[str]], fn: Callable[..., Any], args: tuple[Any, ...]
+    ) -> None:
         """Send a call, starting the child first if it is not running."""
+        payload, sending = message
         if not self.alive:
-            self.close()
             self._start()
         try:
             self._conn.send_bytes(payload)
         except OSError:  # the idle cell ended (killed from outside): one fresh start
             self.close()
             self._start()
+            payload, sending = self._pickle(fn, args)  # the new child keeps nothing yet
             self._conn.send_bytes(payload)
+        self._kept |= sending
 
     def close(self) -> None:
         """End the child (if any); the cell can start again."""
+        self._kept = set()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -112,6 +150,18 @@ class Cell:
             self._process = None
 
 
+_KEPT: dict[str, bytes] = {}  # in a cell's child: the Kept bytes received, by digest
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads a call's message in a cell's child, keeping or looking up :class:`Kept` bytes."""
+
+    def persistent_load(self, pid: Any) -> bytes:
+        if pid[0] == "keep":
+            _KEPT[pid[1]] = pid[2]
+        return _KEPT[pid[1]]
+
+
 def _serve(conn: Any, parent: int) -> None:
     """Body of a cell: answer calls until the parent closes the pipe."""
     sandbox.become_child(conn, parent)
@@ -121,7 +171,7 @@ def _serve(conn: Any, parent: int) -> None:
         except (EOFError, OSError):
             break
         try:
-            fn, args = pickle.loads(data)
+            fn, args = _Unpickler(io.BytesIO(data)).load()
         except BaseException as exc:
             why = sandbox.describe_error(exc)
             payload = pickle.dumps(("done", None, f"cannot receive the call: {why}", 0.0))

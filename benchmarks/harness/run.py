@@ -24,6 +24,7 @@ from boneflare.benchmarks.harness.cells import close_cells
 from boneflare.benchmarks.harness.execute import Execution, Runner, runner
 from boneflare.benchmarks.harness.fitcache import FitCache, cache_key
 from boneflare.benchmarks.harness.plan import BenchmarkConfig, Plan, TrainJob, make_plan
+from boneflare.benchmarks.harness.shipping import Kept
 from boneflare.benchmarks.harness.store import RunStore, utc_now
 from boneflare.benchmarks.harness.timing import Stopwatch, breakdown
 from boneflare.benchmarks.harness.unit import FitOutput, UnitOutput, WorkContext, fit_job, run_unit
@@ -171,7 +172,7 @@ def run_benchmark(
             fits = _train(plan, store, run, execution, work, parent, say)
         context = WorkContext(
             plan=plan,
-            models={k: f.model for k, f in fits.items() if f.model is not None},
+            models={k: Kept(f.model) for k, f in fits.items() if f.model is not None},
             fit_seconds={k: f.seconds for k, f in fits.items() if f.model is not None},
             timeout=execution.timeout,
         )

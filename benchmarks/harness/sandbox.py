@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+from boneflare.benchmarks.harness.shipping import unwrap
+
 DEFAULT_TIMEOUT: Final[float] = 1800.0
 """Seconds one classifier call may take by default (``--timeout``): half an hour, far
 above the slowest built-in fit (a gradient-boosting fit on its 20,000-patient training
@@ -162,9 +164,14 @@ def _one_native_thread() -> None:
 
 
 def call_result(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
-    """Run ``fn(*args)``; return the pickled ``("done", value, why, seconds)`` message."""
+    """Run ``fn(*args)``; return the pickled ``("done", value, why, seconds)`` message.
+
+    :class:`~boneflare.benchmarks.harness.shipping.Shipped` arguments are passed as the
+    value they ship.
+    """
     started = time.perf_counter()
     try:
+        args = tuple(unwrap(a) for a in args)
         value = fn(*args)
         return pickle.dumps(("done", value, None, time.perf_counter() - started), protocol=5)
     except BaseException as exc:  # anything at all: it is the classifier's failure

@@ -46,7 +46,7 @@ from boneflare.benchmarks.harness.manifest import (
     fsync_folder,
     write_synced,
 )
-from boneflare.benchmarks.harness.tables import SCHEMAS, TABLES, complete_results
+from boneflare.benchmarks.harness.tables import SCHEMAS, TABLES, complete_results, parquet_bytes
 from boneflare.benchmarks.harness.unit import FitOutput, UnitOutput
 from boneflare.simulator import __version__
 from boneflare.simulator.errors import BoneflareError
@@ -292,7 +292,7 @@ class RunStore:
 
     def write_unit(self, output: UnitOutput) -> None:
         """Store a finished unit atomically (a temporary folder renamed into place)."""
-        files = {f"{name}.parquet": _parquet_bytes(getattr(output, name)) for name in TABLES}
+        files = {f"{name}.parquet": output.files[name] for name in TABLES}
         files["timings.json"] = json.dumps(output.timings).encode()
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.units_dir))
         for name, data in files.items():
@@ -338,7 +338,7 @@ class RunStore:
         out = {}
         for name in TABLES:
             parts = [
-                getattr(fresh[u], name)
+                fresh[u].table(name)
                 if u in fresh
                 else pq.read_table(self.units_dir / u / f"{name}.parquet").cast(SCHEMAS[name])
                 for u in order
@@ -421,7 +421,7 @@ class RunStore:
         for name, table in self.read_tables(order, fresh).items():
             if name == "results":
                 table = self._complete(table, order)
-            self._write(f"{name}.parquet", _parquet_bytes(table))
+            self._write(f"{name}.parquet", parquet_bytes(table))
             out[name] = table.to_pandas()
         return out
 
@@ -455,13 +455,6 @@ class RunStore:
         """Write a file of the run atomically and record its checksum in the manifest."""
         atomic_write(self.path / rel, data)
         self.manifest.record({rel: data})
-
-
-def _parquet_bytes(table: pa.Table) -> bytes:
-    """A table as the bytes of a Parquet file."""
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    return sink.getvalue().to_pybytes()
 
 
 def _without_versions(experiment: Any) -> Any:

@@ -12,11 +12,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from boneflare.simulator.observed import ACTION_NAMES, TASKS
 
 TABLES = ("results", "predictions", "failures")
 """Table names, also their file names (``<name>.parquet``)."""
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """A table as the bytes of a Parquet file."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def from_parquet_bytes(data: bytes, name: str) -> pa.Table:
+    """The table ``name`` back from the bytes of its Parquet file, in its schema."""
+    return pq.read_table(pa.BufferReader(data)).cast(SCHEMAS[name])
+
 
 SCHEMAS: dict[str, pa.Schema] = {
     "results": pa.schema(

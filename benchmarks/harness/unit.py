@@ -32,7 +32,14 @@ from boneflare.benchmarks.harness.deferral import (
 from boneflare.benchmarks.harness.entries import ClassifierEntry
 from boneflare.benchmarks.harness.plan import Plan, TrainJob, Unit
 from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, describe_error, guarded
-from boneflare.benchmarks.harness.tables import failures_table, predictions_table, results_table
+from boneflare.benchmarks.harness.shipping import Kept, Shipped
+from boneflare.benchmarks.harness.tables import (
+    failures_table,
+    from_parquet_bytes,
+    parquet_bytes,
+    predictions_table,
+    results_table,
+)
 from boneflare.benchmarks.harness.timing import Stopwatch
 from boneflare.benchmarks.learning import episode_labels as labels
 from boneflare.benchmarks.learning import observed_batch as observed
@@ -43,6 +50,7 @@ from boneflare.benchmarks.metrics import (
     policy_metric,
 )
 from boneflare.classifiers.base import FlareClassifier
+from boneflare.classifiers.features import extract_features
 from boneflare.simulator.observed import (
     TASKS,
     ObservedBatch,
@@ -67,25 +75,31 @@ class FitOutput:
 class UnitOutput:
     """A unit's result: long metric rows, per-episode predictions, failures, timings.
 
-    The tables are Arrow tables in the schemas of :mod:`boneflare.benchmarks.harness.tables`.
+    The worker encodes each table (in the schemas of
+    :mod:`boneflare.benchmarks.harness.tables`) as the bytes of its Parquet file, so the
+    parent, which stores every unit, only writes them out; :meth:`table` decodes one.
     """
 
     name: str
-    results: pa.Table
-    predictions: pa.Table
-    failures: pa.Table
+    files: dict[str, bytes]
     timings: dict[str, float]
+
+    def table(self, name: str) -> pa.Table:
+        """The table ``name`` (``results``, ``predictions`` or ``failures``)."""
+        return from_parquet_bytes(self.files[name], name)
 
 
 @dataclass(frozen=True)
 class WorkContext:
     """What every unit needs: the plan and the pickled fitted models (shipped once per worker).
 
-    ``timeout`` is the deadline of one classifier call, in seconds.
+    The models are :class:`~boneflare.benchmarks.harness.shipping.Kept` bytes, so a
+    classifier's cell receives its model once. ``timeout`` is the deadline of one
+    classifier call, in seconds.
     """
 
     plan: Plan
-    models: Mapping[str, bytes]
+    models: Mapping[str, Kept]
     fit_seconds: Mapping[str, float]
     timeout: float = DEFAULT_TIMEOUT
 
@@ -97,6 +111,7 @@ __all__ = [
     "describe_error",
     "fit_job",
     "run_unit",
+    "share_features",
     "task_selections",
 ]
 
@@ -133,6 +148,7 @@ def fit_job(
     with watch("build_batch"):
         batch = observed(tables)
         y = labels(tables)
+        share_features(batch)
     del tables  # released before the fit starts: its child gets the batch and labels only
     outcome = guarded(calls.fit_model, prototype, batch, y, job.random_state, timeout=timeout)
     if not outcome.ok:
@@ -140,6 +156,31 @@ def fit_job(
     blob, seconds = outcome.value
     watch.add("fit", seconds)
     return FitOutput(job.key, blob, seconds, None, watch.seconds)
+
+
+def share_features(batch: ObservedBatch) -> None:
+    """Check the batch and compute its feature table once, here, for every classifier.
+
+    :meth:`~boneflare.simulator.observed.ObservedBatch.check` and
+    :func:`~boneflare.classifiers.features.extract_features` keep their results with
+    the batch, so each guarded child receives them with its copy of the batch instead
+    of redoing them. The table holds observed data only. Should either fail, nothing is
+    kept, and each classifier meets the same error in its own guarded call, where the
+    failure is recorded against that classifier.
+    """
+    try:
+        batch.check()
+        extract_features(batch)
+    except Exception:  # recorded per classifier, in the guarded calls
+        return
+
+
+def ship(batch: ObservedBatch) -> ObservedBatch | Shipped:
+    """The batch pickled once for every classifier's call (the batch itself if it cannot be)."""
+    try:
+        return Shipped(batch)
+    except Exception:  # each call then pickles it, or forks a child that inherits it
+        return batch
 
 
 def task_selections(cohort: CohortTables) -> dict[str, np.ndarray | None]:
@@ -202,7 +243,9 @@ class _Scorer:
             return None
         return outcome.value
 
-    def decide(self, entry: ClassifierEntry, batch: ObservedBatch) -> tuple[Any, ...] | None:
+    def decide(
+        self, entry: ClassifierEntry, batch: ObservedBatch | Shipped
+    ) -> tuple[Any, ...] | None:
         """Fit (a rule, here) and decide on the batch, in one guarded call.
 
         Returns
@@ -228,7 +271,7 @@ class _Scorer:
         return (model, self.context.fit_seconds[key], *decided)
 
     def consequences(
-        self, entry: ClassifierEntry, model: bytes, action: np.ndarray
+        self, entry: ClassifierEntry, model: bytes | Kept, action: np.ndarray
     ) -> dict[str, dict[str, float]] | None:
         """Consequences of the calls per task: inferred (open loop) or simulated (closed loop).
 
@@ -267,7 +310,7 @@ class _Scorer:
         return out
 
     def score(
-        self, index: int, entry: ClassifierEntry, batch: ObservedBatch, y: np.ndarray
+        self, index: int, entry: ClassifierEntry, batch: ObservedBatch | Shipped, y: np.ndarray
     ) -> None:
         """Fit (rules), predict, score and record one classifier; record a failure instead.
 
@@ -365,12 +408,22 @@ def run_unit(unit: Unit, context: WorkContext) -> UnitOutput:
         batch = observed(cohort)
         y = labels(cohort)
         tasks = task_selections(cohort)
+        share_features(batch)
     with watch("metrics"):
         scorer = _Scorer(unit, context, watch, cohort, tasks)
-    for index, entry in enumerate(plan.classifiers):
-        scorer.score(index, entry, batch, y)
+    with watch("build_batch"):
+        shipped = ship(batch)
+    try:
+        for index, entry in enumerate(plan.classifiers):
+            scorer.score(index, entry, shipped, y)
+    finally:
+        if isinstance(shipped, Shipped):
+            shipped.close()
     with watch("store"):
-        results = scorer.results()
-        predictions = scorer.predictions(y)
-        failures = failures_table(scorer.failures)
-    return UnitOutput(unit.name, results, predictions, failures, watch.seconds)
+        tables = {
+            "results": scorer.results(),
+            "predictions": scorer.predictions(y),
+            "failures": failures_table(scorer.failures),
+        }
+        files = {name: parquet_bytes(table) for name, table in tables.items()}
+    return UnitOutput(unit.name, files, watch.seconds)

@@ -8,6 +8,7 @@ a classifier and partly by another.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from importlib import metadata
 from typing import TYPE_CHECKING
 
@@ -25,8 +26,16 @@ def distribution_of(cls: type) -> dict[str, str] | None:
     """The installed distribution that provides a class: its name and version, or None.
 
     Found through the entry point that registers the class, else through the
-    distribution that installs its top-level package.
+    distribution that installs its top-level package. Searched once per class and
+    process (a search of the installed distributions takes tens of milliseconds; the
+    class was loaded from one of them, whatever is installed later).
     """
+    found = _distribution_of(cls)
+    return dict(found) if found is not None else None
+
+
+@cache
+def _distribution_of(cls: type) -> dict[str, str] | None:
     target = f"{cls.__module__}:{cls.__qualname__}"
     for ep in metadata.entry_points(group=GROUP):
         if ep.value.replace(" ", "") == target and ep.dist is not None:
