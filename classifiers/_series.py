@@ -131,15 +131,20 @@ class EpisodeSeries:
         return per_episode[self.pos]
 
     def locf(self, values: np.ndarray, at_day: np.ndarray) -> np.ndarray:
-        """Last value on or before ``at_day[e]`` per episode (NaN when there is none)."""
+        """Last value on or before ``at_day[e]`` per episode (NaN when there is none).
+
+        ``at_day`` may also be 2-D, ``(n, k)``: ``k`` days per episode, answered at once.
+        """
+        at_day = np.asarray(at_day, dtype=float)
         span = (np.nanmax(self.day) + 1.0) if self.day.size else 1.0
         offset = max(float(span), float(np.nanmax(at_day, initial=0.0)) + 1.0) + 1.0
         keys = self.pos * offset + self.day
-        query = np.arange(self.n) * offset + at_day
-        idx = np.searchsorted(keys, query, side="right") - 1
+        episode = np.arange(self.n).reshape((self.n,) + (1,) * (at_day.ndim - 1))
+        episode = np.broadcast_to(episode, at_day.shape)
+        idx = np.searchsorted(keys, episode * offset + at_day, side="right") - 1
         ok = (idx >= 0) & np.isfinite(at_day)
-        ok[ok] = self.pos[idx[ok]] == np.flatnonzero(ok)
-        out = np.full(self.n, np.nan)
+        ok[ok] = self.pos[idx[ok]] == episode[ok]
+        out = np.full(at_day.shape, np.nan)
         out[ok] = values[idx[ok]]
         return out
 

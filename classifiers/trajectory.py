@@ -68,11 +68,9 @@ def trajectory_features(batch: ObservedBatch, n_lab_points: int, n_scans: int) -
     value = alp.values(labs["value"])
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = 100.0 * value / alp.per_row(alp.first(value))
-    columns: dict[str, np.ndarray] = {}
-    for i in range(n_lab_points):
-        day = float(LAB_GRID_DAYS * (i + 1))
-        at = np.where(decision >= day, day, np.nan)
-        columns[f"alp_pct_day_{LAB_GRID_DAYS * (i + 1)}"] = alp.locf(pct, at)
+    grid = LAB_GRID_DAYS * np.arange(1.0, n_lab_points + 1.0)
+    at = np.where(decision[:, None] >= grid, grid, np.nan)
+    alp_grid = alp.locf(pct, at)
 
     scans = batch.scans
     s = EpisodeSeries.build(index, scans, tiebreak="scan_index")
@@ -87,8 +85,7 @@ def trajectory_features(batch: ObservedBatch, n_lab_points: int, n_scans: int) -
     bone_grid = np.full((n, n_scans), np.nan)
     sld_grid[s.pos[keep], k[keep] - 1] = sld_pct[keep]
     bone_grid[s.pos[keep], k[keep] - 1] = bone[keep]
-    for j in range(n_scans):
-        columns[f"sld_pct_scan_{j + 1}"] = sld_grid[:, j]
-    for j in range(n_scans):
-        columns[f"bone_scan_{j + 1}"] = bone_grid[:, j]
-    return pd.DataFrame(columns, columns=trajectory_columns(n_lab_points, n_scans))
+    return pd.DataFrame(
+        np.hstack([alp_grid, sld_grid, bone_grid]),
+        columns=trajectory_columns(n_lab_points, n_scans),
+    )

@@ -9,6 +9,7 @@ never changes a result.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 
@@ -97,10 +98,32 @@ def test_a_shipped_argument_reaches_each_call_as_its_own_copy(cell):
         assert cell.call(_append, shipped).value == 2
         assert cell.call(_append, shipped).value == 2  # read afresh by each call
         assert guarded(_append, shipped).value == 2  # a forked child: no file needed
-        path = shipped._path
-        assert path is not None and os.path.exists(path)
-    assert not os.path.exists(path)  # closing removes the file
+        fd = shipped._fd
+        assert fd is not None and os.fstat(fd).st_size == len(shipped.blob)
+    assert shipped._fd is None
+    with pytest.raises(OSError):
+        os.fstat(fd)  # closing frees the in-memory file
     assert shipped.value == [0]
+
+
+def test_a_shipped_argument_leaves_no_file_behind_when_its_holder_is_killed():
+    before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    holder = subprocess.run(
+        [sys.executable, "-c", _KILLED_HOLDER], capture_output=True, text=True, timeout=120
+    )
+    assert holder.returncode == -9 and "sent" in holder.stdout
+    after = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    assert not {n for n in after - before if n.startswith("boneflare")}
+
+
+_KILLED_HOLDER = """
+import os, pickle, signal
+from boneflare.benchmarks.harness.shipping import Shipped
+shipped = Shipped(list(range(100_000)))
+assert pickle.loads(pickle.dumps(shipped)) == shipped.value
+print("sent", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
 
 
 def _length(blob: bytes) -> int:

@@ -8,7 +8,12 @@ stays alive between calls of **one** classifier in **one** worker process:
 
 * each call reaches it pickled, so it works on its own copy of the arguments (the
   classifier, its model, the batch), exactly as a freshly forked child did; a call
-  whose arguments cannot be pickled runs in a freshly forked child instead;
+  whose arguments cannot be pickled runs in a freshly forked child instead. Bytes
+  that never change (a fitted model's pickle,
+  :class:`~boneflare.benchmarks.harness.shipping.Kept`) travel once and are kept by
+  the cell, and a batch shared by many calls
+  (:class:`~boneflare.benchmarks.harness.shipping.Shipped`) is read from memory: each
+  call still unpickles its own copy of both;
 * it has the same deadline, stages and one-line reasons as a guarded call;
 * any failure ends it (an exception, a bad value, a timeout, the end of its process):
   the next call of that classifier starts a fresh cell, so no failure carries over;

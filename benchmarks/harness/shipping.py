@@ -3,11 +3,13 @@
 A unit sends the same cohort batch to every classifier's guarded child. Sent through
 each child's pipe, a 1,000-patient batch (about a megabyte pickled) costs milliseconds
 per call in pickling and in the hand-over of the pipe's small buffers, more than most
-rules take to decide. A :class:`Shipped` argument is pickled once; the first call that
-needs it pickled writes the bytes to a file in shared memory (``/dev/shm`` on Linux,
-else the temporary folder), and each call then carries only the file's name: its child
-reads and unpickles the bytes into its own copy. A child forked for one call needs no
-file at all: it already holds its own copy of the value.
+rules take to decide. A :class:`Shipped` argument is pickled once; on Linux the first
+call that needs it pickled writes the bytes to an anonymous in-memory file
+(``memfd_create``) that the sending process holds open, and each call then carries
+only that file's ``/proc`` path: its child reads and unpickles the bytes into its own
+copy. The file has no name anywhere, so it goes away with its holder, however that
+process ends. Elsewhere the bytes travel with each call, as before. A child forked for
+one call needs neither: it already holds its own copy of the value.
 """
 
 from __future__ import annotations
@@ -16,12 +18,8 @@ import contextlib
 import hashlib
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
-
-SHARED_MEMORY = Path("/dev/shm")
-"""Linux's memory-backed folder: a file there is read without touching a disk."""
 
 
 class Shipped:
@@ -49,19 +47,21 @@ class Shipped:
     def __init__(self, value: Any) -> None:
         self.value = value
         self.blob = pickle.dumps(value, protocol=5)
-        self._path: str | None = None
+        self._fd: int | None = None
 
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        if self._path is None:
-            self._path = _write(self.blob)
-        return _read, (self._path,)
+    def __reduce__(self) -> tuple[Any, tuple[Any]]:
+        if not hasattr(os, "memfd_create"):  # not Linux: the bytes travel with the call
+            return pickle.loads, (self.blob,)
+        if self._fd is None:
+            self._fd = _in_memory_file(self.blob)
+        return _read, (f"/proc/{os.getpid()}/fd/{self._fd}",)
 
     def close(self) -> None:
-        """Remove the file, if one was written (calls already received are unaffected)."""
-        if self._path is not None:
+        """Close the in-memory file, if one was written (calls already received are unaffected)."""
+        if self._fd is not None:
             with contextlib.suppress(OSError):
-                os.unlink(self._path)
-            self._path = None
+                os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> Shipped:
         return self
@@ -103,12 +103,13 @@ def unwrap(argument: Any) -> Any:
     return argument
 
 
-def _write(blob: bytes) -> str:
-    folder = SHARED_MEMORY if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK) else None
-    handle, path = tempfile.mkstemp(prefix="boneflare-batch-", dir=folder)
-    with os.fdopen(handle, "wb") as file:
-        file.write(blob)
-    return path
+def _in_memory_file(blob: bytes) -> int:
+    """An anonymous in-memory file holding ``blob``; its descriptor (closed on exec)."""
+    fd = os.memfd_create("boneflare-batch", os.MFD_CLOEXEC)
+    view = memoryview(blob)
+    while view:
+        view = view[os.write(fd, view) :]
+    return fd
 
 
 def _read(path: str) -> Any:
