@@ -141,7 +141,8 @@ def write_part(tables: CohortTables, out: Path, index: int) -> dict[str, int]:
         folder = Path(out) / f"{name}.parquet"
         folder.mkdir(exist_ok=True)
         schema = arrow_schema(name)
-        table = pa.Table.from_pandas(frame, preserve_index=False).cast(schema)
+        # One thread: each worker writes its own part, and the cores are already busy.
+        table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1).cast(schema)
         categorical = [f.name for f in schema if pa.types.is_dictionary(f.type)]
         pq.write_table(
             table,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from boneflare.simulator.bisection import bisect_crossing
+
 BISECTION_STEPS = 48
 """Bisection halvings when solving for a regrowth day (resolution far below a day)."""
 
@@ -45,15 +47,14 @@ def regrowth_day(
     t0 = nadir_day(d, g)
     fmin = stein_fojo(d, g, t0)
     target = np.maximum((1.0 + relative_rise) * fmin, fmin + absolute_rise)
-    lo = t0.copy()
     hi = np.log1p(target) / g  # exp(g t) - 1 alone reaches the target there
-    hi = np.maximum(hi, lo)
-    for _ in range(BISECTION_STEPS):
-        mid = 0.5 * (lo + hi)
-        above = stein_fojo(d, g, mid) >= target
-        hi = np.where(above, mid, hi)
-        lo = np.where(above, lo, mid)
-    return hi
+    hi = np.maximum(hi, t0)
+    # The halvings are those of ``mid = 0.5 * (lo + hi)``; ``hi = mid`` where
+    # ``stein_fojo(d, g, mid) >= target``, else ``lo = mid``. ``bisect_crossing`` replays
+    # them with ``stein_fojo`` evaluated only near the crossing: the same days, bit for bit.
+    arrays = np.broadcast_arrays(d, g, target, t0, hi)
+    d, g, target, lo, hi = (np.array(x, dtype=float).reshape(-1) for x in arrays)
+    return bisect_crossing(d, g, target, lo, hi, BISECTION_STEPS).reshape(arrays[0].shape)
 
 
 def threshold_day(g: np.ndarray, rise: np.ndarray) -> np.ndarray:

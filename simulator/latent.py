@@ -7,6 +7,7 @@ deterministic transform of the patient's draws (docs/model.md, section Soft tiss
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -47,9 +48,12 @@ class Latent:
     calcium_set_point: np.ndarray  # mmol/L
     dropout_day: np.ndarray  # leaves follow-up (inf: never within reach)
 
-    @property
+    @cached_property
     def bone_event_day(self) -> np.ndarray:
-        """Day from which bone progression (old or new lesion) is present."""
+        """Day from which bone progression (old or new lesion) is present.
+
+        Computed once per set of patients: every CT reading compares its day with it.
+        """
         return np.minimum(self.bone_progression_day, self.new_bone_lesion_day)
 
     def take(self, rows: np.ndarray | slice) -> Latent:
@@ -105,9 +109,10 @@ def make_latent(scenario: Scenario, baseline: Baseline, draws: D.Draws) -> Laten
     discordant = baseline.bone_mets & (u[:, D.U_BONE_RESPONSE] < b.discordant_fraction)
     bone_decay = np.where(discordant, 0.0, bone_decay)
     bone_growth = np.where(discordant, bone_growth * b.discordant_growth_factor, bone_growth)
-    bone_pd = np.where(
-        baseline.bone_mets, K.regrowth_day(bone_decay, bone_growth, b.progression_rise), np.inf
-    )
+    # Bone progression needs bone disease: solved only for patients with bone metastases.
+    mets = baseline.bone_mets
+    bone_pd = np.full(baseline.n, np.inf)
+    bone_pd[mets] = K.regrowth_day(bone_decay[mets], bone_growth[mets], b.progression_rise)
     new_bone = K.threshold_day(
         growth, b.new_lesion_rise_median * np.exp(b.new_lesion_rise_log_sd * z[:, D.Z_NEW_BONE])
     )

@@ -51,55 +51,115 @@ class Patients:
     draws: D.Draws
 
 
-def bone_burden(p: Patients, rows: np.ndarray, day: float) -> np.ndarray:
+Day = np.ndarray | float
+"""The day of each visit: one for all the rows, or one per row."""
+
+OVERFLOW_EXPONENT = 700.0
+"""Below this, ``exp`` and ``expm1`` of a float64 are finite (they overflow past 709.78)."""
+
+
+def _of(day: Day, where: np.ndarray) -> Day:
+    """The days of the rows at positions ``where`` (the day itself if it is one for all)."""
+    return day[where] if isinstance(day, np.ndarray) and day.ndim else day
+
+
+def _where(mask: np.ndarray) -> np.ndarray:
+    """Positions of the True entries of a 1-D mask (``np.flatnonzero``, less overhead)."""
+    return mask.nonzero()[0]
+
+
+def bone_burden(p: Patients, rows: np.ndarray, day: Day) -> np.ndarray:
     """Bone tumour burden B(t) relative to baseline (1 at day 0)."""
     lat = p.latent
     return K.stein_fojo(lat.bone_decay[rows], lat.bone_growth[rows], day)
 
 
-def healing(p: Patients, rows: np.ndarray, day: float) -> np.ndarray:
-    """Healing activity H(t) in [0, 1] (0 without a flare)."""
+def _burden_where_it_counts(p: Patients, rows: np.ndarray, day: Day) -> np.ndarray:
+    """B(t) of the rows whose lab values it changes, 1 (the baseline burden) elsewhere.
+
+    It counts with bone metastases. Without, it enters ALP as ``0 x B`` and calcium not
+    at all: that is 0 whatever B is, unless B overflows (``0 x inf`` is NaN), which only
+    a bone regrowth exponent ``g t`` past :data:`OVERFLOW_EXPONENT` can do. Skipping
+    the others gives the same numbers as computing B for every row.
+    """
     lat = p.latent
-    return K.healing_activity(day, lat.flare_onset[rows], lat.flare_duration[rows])
+    counts = p.baseline.bone_mets[rows] | (lat.bone_growth[rows] * day > OVERFLOW_EXPONENT)
+    if counts.all():
+        return bone_burden(p, rows, day)
+    burden = np.ones(rows.shape)
+    at = _where(counts)
+    if at.size:
+        burden[at] = bone_burden(p, rows[at], _of(day, at))
+    return burden
 
 
-def true_alp(p: Patients, rows: np.ndarray, day: float) -> np.ndarray:
-    """Serum ALP without noise: normal level + bone excess x B + healing surge x H (U/L)."""
-    lat, scenario = p.latent, p.scenario
-    value = (
-        lat.alp_normal[rows]
-        + lat.alp_bone_excess[rows] * bone_burden(p, rows, day)
-        + lat.alp_surge[rows] * healing(p, rows, day)
-    )
+def healing(p: Patients, rows: np.ndarray, day: Day) -> np.ndarray:
+    """Healing activity H(t) in [0, 1] (0 without a flare).
+
+    Without a flare the onset is ``inf`` and H is exactly 0, so it is computed only for
+    the rows of patients with one.
+    """
+    lat = p.latent
+    activity = np.zeros(rows.shape)
+    at = _where(lat.flare[rows])
+    if at.size:
+        flaring = rows[at]
+        activity[at] = K.healing_activity(
+            _of(day, at), lat.flare_onset[flaring], lat.flare_duration[flaring]
+        )
+    return activity
+
+
+def true_alp(p: Patients, rows: np.ndarray, day: Day, burden: np.ndarray) -> np.ndarray:
+    """Serum ALP without noise: normal level + bone excess x B + healing surge x H (U/L).
+
+    ``burden`` is B(t) of the rows, or 1 where it would not change the value
+    (see ``measure_labs``).
+    """
+    lat = p.latent
+    value = lat.alp_normal[rows] + lat.alp_bone_excess[rows] * burden
+    # The two terms below are exactly 0 for most rows (H without a flare; the new-lesion
+    # excess before the lesion or with baseline bone metastases), and adding 0 changes
+    # no bit of a positive value: they are added only where they are not 0.
+    at = _where(lat.flare[rows])
+    if at.size:
+        value[at] += lat.alp_surge[rows[at]] * healing(p, rows[at], _of(day, at))
     # A new bone lesion in a patient without baseline bone metastases adds a rising excess.
-    days_since_new = np.maximum(0.0, day - lat.new_bone_lesion_day[rows])
-    no_mets = ~p.baseline.bone_mets[rows]
-    return value + no_mets * scenario.alp.new_lesion_u_per_l_per_day * days_since_new
+    days_since_new = day - lat.new_bone_lesion_day[rows]
+    at = _where((days_since_new > 0.0) & ~p.baseline.bone_mets[rows])
+    if at.size:
+        value[at] += p.scenario.alp.new_lesion_u_per_l_per_day * days_since_new[at]
+    return value
 
 
-def true_calcium(p: Patients, rows: np.ndarray, day: float) -> np.ndarray:
-    """Serum calcium without noise: set point + a small bone-burden term (mmol/L)."""
-    lat = p.latent
-    change = np.where(p.baseline.bone_mets[rows], bone_burden(p, rows, day) - 1.0, 0.0)
+def true_calcium(p: Patients, rows: np.ndarray, burden: np.ndarray) -> np.ndarray:
+    """Serum calcium without noise: set point + a small bone-burden term (mmol/L).
+
+    ``burden`` is B(t) of the rows (only those with bone metastases matter).
+    """
+    change = np.where(p.baseline.bone_mets[rows], burden - 1.0, 0.0)
     return np.maximum(
-        lat.calcium_set_point[rows] + p.scenario.calcium.bone_coef_mmol_per_l * change, 0.5
+        p.latent.calcium_set_point[rows] + p.scenario.calcium.bone_coef_mmol_per_l * change, 0.5
     )
 
 
 def measure_labs(
-    p: Patients, rows: np.ndarray, slots: np.ndarray, day: float
+    p: Patients, rows: np.ndarray, slots: np.ndarray, day: Day, z: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return measured ALP (U/L, whole) and calcium (mmol/L, 2 decimals) as reported.
 
     Noise is multiplicative: within-subject biological and analytical CVs combined
-    (the analytical part scaled by ``labs.noise``).
+    (the analytical part scaled by ``labs.noise``). ``z`` is the draws' assay noise
+    ``lab_z`` at (rows, slots), if the caller has it already.
     """
     s = p.scenario
-    z = p.draws.lab_z[rows, slots]
+    if z is None:
+        z = p.draws.lab_z[rows, slots]
     sd_alp = _lognormal_sd(s.alp.within_cv, s.alp.analytical_cv * s.labs.noise)
     sd_ca = _lognormal_sd(s.calcium.within_cv, s.calcium.analytical_cv * s.labs.noise)
-    alp = true_alp(p, rows, day) * np.exp(sd_alp * z[:, D.LAB_Z_ALP])
-    ca = true_calcium(p, rows, day) * np.exp(sd_ca * z[:, D.LAB_Z_CA])
+    burden = _burden_where_it_counts(p, rows, day)
+    alp = true_alp(p, rows, day, burden) * np.exp(sd_alp * z[:, D.LAB_Z_ALP])
+    ca = true_calcium(p, rows, burden) * np.exp(sd_ca * z[:, D.LAB_Z_CA])
     return np.maximum(np.round(alp), 1.0), np.maximum(np.round(ca, 2), 0.01)
 
 
@@ -114,7 +174,14 @@ class CtReading:
     label: np.ndarray  # int8 truth of a 'worse' reading (FLARE / PROGRESSION), -1 otherwise
 
 
-def read_ct(p: Patients, rows: np.ndarray, slots: np.ndarray, day: float) -> CtReading:
+def read_ct(
+    p: Patients,
+    rows: np.ndarray,
+    slots: np.ndarray,
+    day: Day,
+    z: np.ndarray | None = None,
+    u: np.ndarray | None = None,
+) -> CtReading:
     """Read a CT: measured soft-tissue sum, new lesion, bone window and lesion look.
 
     A bone reading is 'worse' when present bone progression is seen (chance
@@ -125,37 +192,81 @@ def read_ct(p: Patients, rows: np.ndarray, slots: np.ndarray, day: float) -> CtR
     that day, flare otherwise. Other readings of a patient with bone lesions are
     'better' (burden below ``bone.better_below``) or 'stable'; without any known bone
     lesion, 'none'. The lesion look of a 'worse' reading depends on the baseline
-    character (docs/model.md).
+    character (docs/model.md). ``z`` and ``u`` are the draws' ``ct_z`` and ``ct_u`` at
+    (rows, slots), if the caller has them already.
     """
     s, lat, base = p.scenario, p.latent, p.baseline
     n = rows.shape[0]
+    if z is None:
+        z = p.draws.ct_z[rows, slots]
+    if u is None:
+        u = p.draws.ct_u[rows, slots]
     true_sld = base.sld0[rows] * K.stein_fojo(lat.decay[rows], lat.growth[rows], day)
-    measured = np.round(true_sld * np.exp(s.ct.sld_cv * p.draws.ct_z[rows, slots]))
+    measured = np.round(true_sld * np.exp(s.ct.sld_cv * z))
     measured = np.where(true_sld < s.soft_tissue.cr_below_mm, 0.0, np.maximum(measured, 1.0))
     new_lesion = day >= lat.new_lesion_day[rows]
 
-    u = p.draws.ct_u[rows, slots]
-    u_detect, u_look = u[:, D.CT_U_DETECT], u[:, D.CT_U_LOOK]
+    u_detect = u[:, D.CT_U_DETECT]
     bone_mets = base.bone_mets[rows]
     progressing = day >= lat.bone_event_day[rows]
     worse_progression = progressing & (u_detect < s.bone.ct_sensitivity_progression)
     # A flare CT can show (``flare_ct_visible``, drawn once per patient with chance
     # ``flare.ct_sensitivity``) reads 'worse' at every scan while its activity is high.
-    worse_flare = (
-        lat.flare_ct_visible[rows] & (healing(p, rows, day) >= s.flare.visible_above) & ~progressing
-    )
+    worse_flare = lat.flare_ct_visible[rows] & ~progressing
+    at = _where(worse_flare)
+    if at.size:
+        worse_flare[at] = healing(p, rows[at], _of(day, at)) >= s.flare.visible_above
     worse = worse_progression | worse_flare
 
-    burden = bone_burden(p, rows, day)
     bone = np.full(n, B_NONE, dtype=np.int8)
     bone[bone_mets] = B_STABLE
-    bone[bone_mets & (burden < s.bone.better_below)] = B_BETTER
+    at = _where(bone_mets)  # the burden reads 'better' only where there are lesions
+    bone[at[bone_burden(p, rows[at], _of(day, at)) < s.bone.better_below]] = B_BETTER
     bone[worse] = B_WORSE
 
     character = base.character[rows]
-    baseline_look = np.where(
+    baseline_look = _baseline_look(character)
+    look = np.where(bone_mets, baseline_look, L_NONE).astype(np.int8)
+    at = _where(worse)  # only a 'worse' reading changes the look
+    if at.size:
+        look[at] = _worse_look(
+            p,
+            rows[at],
+            character[at],
+            baseline_look[at],
+            u[at, D.CT_U_LOOK],
+            worse_flare[at],
+            worse_progression[at],
+        )
+
+    label = np.full(n, -1, dtype=np.int8)
+    label[worse_flare] = FLARE
+    # Once the patient has truly progressed (anywhere), the right call is to stop: a
+    # 'worse' reading from then on is never a flare, whatever the bone window shows.
+    after_progression = day >= lat.progression_day[rows]
+    label[worse_progression | (worse & after_progression)] = PROGRESSION
+    return CtReading(measured, new_lesion, bone, look, label)
+
+
+def _baseline_look(character: np.ndarray) -> np.ndarray:
+    """The lesion look of each baseline bone-lesion character (int8)."""
+    return np.where(
         character == LYTIC, L_LYTIC, np.where(character == BLASTIC, L_SCLEROTIC, L_MIXED)
     ).astype(np.int8)
+
+
+def _worse_look(
+    p: Patients,
+    rows: np.ndarray,
+    character: np.ndarray,
+    baseline_look: np.ndarray,
+    u_look: np.ndarray,
+    worse_flare: np.ndarray,
+    worse_progression: np.ndarray,
+) -> np.ndarray:
+    """The lesion look of 'worse' readings (arrays aligned with ``rows``)."""
+    s, lat = p.scenario, p.latent
+    bone_mets = p.baseline.bone_mets[rows]
     look = np.where(bone_mets, baseline_look, L_NONE).astype(np.int8)
     f, b = s.flare, s.bone
     # Healing: an osteoblastic (sclerotic) reaction with a chance that depends on the
@@ -186,15 +297,7 @@ def read_ct(p: Patients, rows: np.ndarray, slots: np.ndarray, day: float) -> CtR
         u_look < reaction, L_SCLEROTIC, np.where(u_rest < keep, baseline_look, mixed_look)
     )
     look = np.where(worse_flare, flare_look, look)
-    look = np.where(worse_progression, progression_look, look).astype(np.int8)
-
-    label = np.full(n, -1, dtype=np.int8)
-    label[worse_flare] = FLARE
-    # Once the patient has truly progressed (anywhere), the right call is to stop: a
-    # 'worse' reading from then on is never a flare, whatever the bone window shows.
-    after_progression = day >= lat.progression_day[rows]
-    label[worse_progression | (worse & after_progression)] = PROGRESSION
-    return CtReading(measured, new_lesion, bone, look, label)
+    return np.where(worse_progression, progression_look, look).astype(np.int8)
 
 
 def recist_response(

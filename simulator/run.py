@@ -16,6 +16,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, TypeVar
 
+from boneflare.simulator.allocator import keep_freed_memory
 from boneflare.simulator.assembly import Assembly
 from boneflare.simulator.choices import ENGINE_NAMES
 from boneflare.simulator.cohort import make_baseline
@@ -187,11 +188,14 @@ def _process_pool(workers: int) -> cf.Executor:
 
     ``fork`` starts workers fast and works from scripts without a ``__main__`` guard;
     the parent holds no threads of ours when it forks (the progress bar's monitor
-    thread is disabled).
+    thread is disabled). Workers keep the memory they free for their next chunk
+    (:mod:`boneflare.simulator.allocator`).
     """
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=keep_freed_memory
+    )
 
 
 def _write_range(spec: RunSpec, lo: int, hi: int, out: Path, chunk_size: int) -> dict[str, int]:

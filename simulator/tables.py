@@ -6,6 +6,7 @@ patients by id, then day, then analyte or scan, so one seed gives identical tabl
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -43,8 +44,14 @@ EPISODE_SLOT_BASE = 1024
 """``episode_id = patient_id * EPISODE_SLOT_BASE + scan_index`` (stable across runs)."""
 
 
+@functools.cache
+def _categories(names: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The dtype of a category list, built once (building it checks the names each time)."""
+    return pd.CategoricalDtype(categories=list(names), ordered=False)
+
+
 def _cat(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int8), categories=list(names))
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int8), dtype=_categories(names))
 
 
 @dataclass

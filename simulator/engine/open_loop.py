@@ -25,27 +25,50 @@ def _taking_place(days: np.ndarray, dropout_day: np.ndarray) -> np.ndarray:
     return (days != NO_VISIT) & (days < dropout_day[:, None])
 
 
+def _cells(done: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat index, row and slot of the True cells of ``done``, in (row, slot) order.
+
+    What ``np.nonzero`` gives, plus the flat index, which selects from any array laid out
+    like ``done`` with one contiguous take (numpy's fast path).
+    """
+    flat = np.flatnonzero(done)
+    rows = flat // done.shape[1]
+    return flat, rows, flat - rows * done.shape[1]
+
+
+def _at(values: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """The cells ``flat`` of an array whose first two axes are (patient row, slot)."""
+    n, k = values.shape[:2]
+    return np.take(values.reshape(n * k, *values.shape[2:]), flat, axis=0)
+
+
+def _put(matrix: np.ndarray, flat: np.ndarray, values: np.ndarray) -> None:
+    """Write ``values`` to the cells ``flat`` of a (patient row, slot) matrix, in place."""
+    np.reshape(matrix, -1, copy=False)[flat] = values
+
+
 def _labs(fu: FollowUp) -> LabVisits:
     schedule = fu.schedule
     done = _taking_place(schedule.lab_day, fu.patients.latent.dropout_day)
     done &= ~schedule.lab_missed
-    rows, slots = np.nonzero(done)
-    day = schedule.lab_day[done]
-    alp, calcium = O.measure_labs(fu.patients, rows, slots, day)
+    flat, rows, slots = _cells(done)
+    day = _at(schedule.lab_day, flat)
+    z = _at(fu.patients.draws.lab_z, flat)
+    alp, calcium = O.measure_labs(fu.patients, rows, slots, day, z)
     rec = fu.record
     rec.lab_done = done
-    rec.alp[done] = alp
-    rec.calcium[done] = calcium
+    _put(rec.alp, flat, alp)
+    _put(rec.calcium, flat, calcium)
     return LabVisits(rows, day, alp, calcium)
 
 
 def _scans(fu: FollowUp) -> ScanVisits:
-    schedule, rec = fu.schedule, fu.record
+    schedule, rec, draws = fu.schedule, fu.record, fu.patients.draws
     done = _taking_place(schedule.ct_day, fu.patients.latent.dropout_day)
-    rows, slots = np.nonzero(done)
-    day = schedule.ct_day[done]
-    reading = O.read_ct(fu.patients, rows, slots, day)
-    rec.sld[done] = reading.sld_mm
+    flat, rows, slots = _cells(done)
+    day = _at(schedule.ct_day, flat)
+    reading = O.read_ct(fu.patients, rows, slots, day, _at(draws.ct_z, flat), _at(draws.ct_u, flat))
+    _put(rec.sld, flat, reading.sld_mm)
     # Nadir before each scan: the running minimum of the sums before it (fmin skips
     # the NaN of visits that did not happen); at the baseline scan, its own sum.
     running = np.fmin.accumulate(rec.sld, axis=1)
@@ -55,14 +78,14 @@ def _scans(fu: FollowUp) -> ScanVisits:
     fu.baseline_sum = rec.sld[:, 0].copy()
     fu.nadir = running[:, -1].copy()
     response, bone, label = scan_codes(
-        fu.patients, rows, slots, reading, fu.baseline_sum[rows], before[done]
+        fu.patients, rows, slots, reading, fu.baseline_sum[rows], _at(before, flat)
     )
     rec.scan_done = done
-    rec.recist[done] = response
-    rec.bone[done] = bone
-    rec.look[done] = reading.look
-    rec.new_lesion[done] = reading.new_lesion
-    rec.label[done] = label
+    _put(rec.recist, flat, response)
+    _put(rec.bone, flat, bone)
+    _put(rec.look, flat, reading.look)
+    _put(rec.new_lesion, flat, reading.new_lesion)
+    _put(rec.label, flat, label)
     return ScanVisits(
         rows=rows,
         slots=slots,
