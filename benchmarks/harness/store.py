@@ -338,7 +338,7 @@ class RunStore:
         out = {}
         for name in TABLES:
             parts = [
-                fresh[u].table(name)
+                fresh[u].tables[name]
                 if u in fresh
                 else pq.read_table(self.units_dir / u / f"{name}.parquet").cast(SCHEMAS[name])
                 for u in order

@@ -35,7 +35,6 @@ from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, describe_error
 from boneflare.benchmarks.harness.shipping import Kept, Shipped
 from boneflare.benchmarks.harness.tables import (
     failures_table,
-    from_parquet_bytes,
     parquet_bytes,
     predictions_table,
     results_table,
@@ -75,18 +74,16 @@ class FitOutput:
 class UnitOutput:
     """A unit's result: long metric rows, per-episode predictions, failures, timings.
 
-    The worker encodes each table (in the schemas of
-    :mod:`boneflare.benchmarks.harness.tables`) as the bytes of its Parquet file, so the
-    parent, which stores every unit, only writes them out; :meth:`table` decodes one.
+    ``tables`` are Arrow tables in the schemas of
+    :mod:`boneflare.benchmarks.harness.tables`, by name (``results``, ``predictions``,
+    ``failures``); ``files`` the same tables already encoded as the unit's Parquet files
+    by the worker, so that the parent, which stores every unit, only writes them out.
     """
 
     name: str
+    tables: dict[str, pa.Table]
     files: dict[str, bytes]
     timings: dict[str, float]
-
-    def table(self, name: str) -> pa.Table:
-        """The table ``name`` (``results``, ``predictions`` or ``failures``)."""
-        return from_parquet_bytes(self.files[name], name)
 
 
 @dataclass(frozen=True)
@@ -425,5 +422,5 @@ def run_unit(unit: Unit, context: WorkContext) -> UnitOutput:
             "predictions": scorer.predictions(y),
             "failures": failures_table(scorer.failures),
         }
-        files = {name: parquet_bytes(table) for name, table in tables.items()}
-    return UnitOutput(unit.name, files, watch.seconds)
+        files = {name: parquet_bytes(table, unit_file=True) for name, table in tables.items()}
+    return UnitOutput(unit.name, tables, files, watch.seconds)
