@@ -7,8 +7,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Final
 
-MODEL_PHASES: Final[tuple[str, ...]] = ("simulate", "fit", "predict", "closed_loop")
-"""Phases that are the work being benchmarked (simulator and classifiers)."""
+MODEL_PHASES: Final[tuple[str, ...]] = ("simulate", "features", "fit", "predict", "closed_loop")
+"""Phases that are the work being benchmarked (simulator and classifiers).
+
+``features`` is the feature table the classifiers share, computed once per cohort
+(:func:`boneflare.benchmarks.harness.unit.share_features`) instead of by each of them.
+"""
 
 
 class Stopwatch:
@@ -68,11 +72,11 @@ def breakdown(
     Returns
     -------
     dict
-        ``wall_seconds``, ``phases`` (seconds), ``model_seconds`` (simulate + fit +
-        predict + closed loop), ``harness_seconds`` (everything else that was timed),
-        ``harness_share`` (harness over timed total) and ``busy_share`` (timed total
-        over ``workers * wall``; below 1 means idle workers or untimed work) and
-        ``stages`` (elapsed seconds per stage).
+        ``wall_seconds``, ``phases`` (seconds), ``model_seconds`` (simulate, shared
+        features, fit, predict and closed loop), ``harness_seconds`` (everything else
+        that was timed), ``harness_share`` (harness over timed total) and
+        ``busy_share`` (timed total over ``workers * wall``; below 1 means idle workers
+        or untimed work) and ``stages`` (elapsed seconds per stage).
 
     """
     model = sum(phases.get(p, 0.0) for p in MODEL_PHASES)

@@ -145,6 +145,7 @@ def fit_job(
     with watch("build_batch"):
         batch = observed(tables)
         y = labels(tables)
+    with watch("features"):
         share_features(batch)
     del tables  # released before the fit starts: its child gets the batch and labels only
     outcome = guarded(calls.fit_model, prototype, batch, y, job.random_state, timeout=timeout)
@@ -405,6 +406,7 @@ def run_unit(unit: Unit, context: WorkContext) -> UnitOutput:
         batch = observed(cohort)
         y = labels(cohort)
         tasks = task_selections(cohort)
+    with watch("features"):
         share_features(batch)
     with watch("metrics"):
         scorer = _Scorer(unit, context, watch, cohort, tasks)
