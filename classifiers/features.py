@@ -187,10 +187,6 @@ def _scan_features(batch: ObservedBatch, index: pd.Index) -> dict[str, np.ndarra
     return out
 
 
-_MEMO = "_feature_table"
-"""Attribute of a batch that keeps its feature table (see :func:`extract_features`)."""
-
-
 def extract_features(batch: ObservedBatch) -> pd.DataFrame:
     """Return the engineered features of every episode (see :data:`FEATURES`).
 
@@ -222,11 +218,7 @@ def extract_features(batch: ObservedBatch) -> pd.DataFrame:
     True
 
     """
-    table = vars(batch).get(_MEMO)
-    if table is None:
-        table = _feature_table(batch)
-        object.__setattr__(batch, _MEMO, table)  # a frozen dataclass: memo beside its fields
-    return table.copy()
+    return batch.remembered("features", _feature_table).copy()
 
 
 def _feature_table(batch: ObservedBatch) -> pd.DataFrame:

@@ -13,7 +13,9 @@ have one row per episode, in the same order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -81,6 +83,8 @@ SCAN_COLUMNS = (
 )
 
 
+_T = TypeVar("_T")
+
 TASKS = ("decision_point", "all_episodes")
 """The scored tasks, headline first (docs/benchmarks.md, "Two tasks").
 
@@ -134,9 +138,21 @@ class ObservedBatch:
     patients: pd.DataFrame
     labs: pd.DataFrame
     scans: pd.DataFrame
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.episodes)
+
+    def remembered(self, key: str, compute: Callable[[ObservedBatch], _T]) -> _T:
+        """Return ``compute(self)``, computed once per batch and kept under ``key``.
+
+        What is derived from a batch (its check, its feature table) is kept with it,
+        since its frames are read-only by contract; a copy pickled afterwards carries
+        it. Nothing is kept when ``compute`` raises.
+        """
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        return self._memo[key]
 
     @property
     def episode_ids(self) -> np.ndarray:
@@ -146,30 +162,10 @@ class ObservedBatch:
     def check(self) -> None:
         """Raise :class:`FutureDataError` if any row is dated after its decision day.
 
-        A batch that passed is not searched again (its frames are read-only by
-        contract), nor is a copy of it pickled after it passed.
+        A batch that passed is not searched again (see :meth:`remembered`), nor is a
+        copy of it pickled after it passed.
         """
-        if vars(self).get("_checked"):
-            return
-        ids = self.episodes["episode_id"].to_numpy()
-        order = np.argsort(ids, kind="stable")
-        ids, decision = ids[order], self.episodes["day"].to_numpy()[order]
-        for name in ("labs", "scans"):
-            frame = getattr(self, name)
-            if len(frame) == 0:
-                continue
-            rows = frame["episode_id"].to_numpy()
-            at = np.minimum(np.searchsorted(ids, rows), max(len(ids) - 1, 0))
-            if len(ids) == 0 or (ids[at] != rows).any():
-                raise FutureDataError(f"{name} holds rows of an episode not in the batch")
-            late = frame["day"].to_numpy() > decision[at]
-            if late.any():
-                first = frame.loc[late].iloc[0]
-                raise FutureDataError(
-                    f"{name} holds data from day {int(first['day'])} for episode "
-                    f"{int(first['episode_id'])}, after its decision day"
-                )
-        object.__setattr__(self, "_checked", True)  # a frozen dataclass: beside its fields
+        self.remembered("check", _search_future_data)
 
     def take(self, positions: np.ndarray) -> ObservedBatch:
         """Return the sub-batch of the episodes at these positions (in that order)."""
@@ -184,6 +180,39 @@ class ObservedBatch:
         )
 
 
+def _search_future_data(batch: ObservedBatch) -> bool:
+    """Raise :class:`FutureDataError` at a row dated after its decision day; else True."""
+    ids = batch.episodes["episode_id"].to_numpy()
+    decision = batch.episodes["day"].to_numpy()
+    for name in ("labs", "scans"):
+        frame = getattr(batch, name)
+        if len(frame) == 0:
+            continue
+        order, lo, hi = _slices(ids, frame["episode_id"].to_numpy())
+        if (hi == lo).any():
+            raise FutureDataError(f"{name} holds rows of an episode not in the batch")
+        late = frame["day"].to_numpy() > decision[order[lo]]
+        if late.any():
+            first = frame.loc[late].iloc[0]
+            raise FutureDataError(
+                f"{name} holds data from day {int(first['day'])} for episode "
+                f"{int(first['episode_id'])}, after its decision day"
+            )
+    return True
+
+
+def _slices(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where each wanted value sits among ``keys``: ``order, lo, hi``.
+
+    ``order`` sorts ``keys`` (stably); the positions ``order[lo[i]:hi[i]]`` of ``keys``
+    hold ``wanted[i]`` (empty when it is absent).
+    """
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    lo = np.searchsorted(ordered, wanted, side="left")
+    return order, lo, np.searchsorted(ordered, wanted, side="right")
+
+
 def _histories(table: pd.DataFrame, episodes: pd.DataFrame, columns: tuple[str, ...]):
     """Rows of ``table`` of each episode's patient dated on or before its decision day.
 
@@ -193,12 +222,8 @@ def _histories(table: pd.DataFrame, episodes: pd.DataFrame, columns: tuple[str, 
     of the table sorted by patient.
     """
     third = "scan_index" if "scan_index" in columns else "analyte"
-    patient = table["patient_id"].to_numpy()
-    by_patient = np.argsort(patient, kind="stable")
-    sorted_patient = patient[by_patient]
-    wanted = episodes["patient_id"].to_numpy()
-    lo = np.searchsorted(sorted_patient, wanted, side="left")
-    counts = np.searchsorted(sorted_patient, wanted, side="right") - lo
+    by_patient, lo, hi = _slices(table["patient_id"].to_numpy(), episodes["patient_id"].to_numpy())
+    counts = hi - lo
     episode = np.repeat(np.arange(len(episodes)), counts)
     within = np.arange(episode.size) - np.repeat(np.cumsum(counts) - counts, counts)
     row = by_patient[np.repeat(lo, counts) + within]
@@ -244,17 +269,10 @@ def build_batch(
 
 def _baseline_rows(patients: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
     """Each episode's row of ``patients``, in episode order (``PATIENT_COLUMNS``)."""
-    ids = patients["patient_id"].to_numpy()
-    by_id = np.argsort(ids, kind="stable")
-    sorted_ids = ids[by_id]
-    wanted = episodes["patient_id"].to_numpy()
-    at = np.searchsorted(sorted_ids, wanted)
-    ok = at < len(ids)
-    ok[ok] = sorted_ids[at[ok]] == wanted[ok]
-    once = np.searchsorted(sorted_ids, wanted, side="right") - at == 1
-    if not (ok & once).all():
+    by_id, lo, hi = _slices(patients["patient_id"].to_numpy(), episodes["patient_id"].to_numpy())
+    if not (hi - lo == 1).all():  # absent, or repeated
         raise BoneflareError("build_batch: an episode's patient is missing from the patients table")
-    rows = patients.iloc[by_id[at]].reset_index(drop=True)
+    rows = patients.iloc[by_id[lo]].reset_index(drop=True)
     if rows["sex"].isna().any():
         raise BoneflareError("build_batch: an episode's patient is missing from the patients table")
     rows.insert(0, "episode_id", episodes["episode_id"].to_numpy())

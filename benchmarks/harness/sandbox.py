@@ -166,8 +166,8 @@ def _one_native_thread() -> None:
 def call_result(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
     """Run ``fn(*args)``; return the pickled ``("done", value, why, seconds)`` message.
 
-    :class:`~boneflare.benchmarks.harness.shipping.Shipped` arguments are passed as the
-    value they ship.
+    Arguments that stand for another value (a ``Shipped`` batch, ``Kept`` bytes:
+    :func:`~boneflare.benchmarks.harness.shipping.unwrap`) are passed as that value.
     """
     started = time.perf_counter()
     try:

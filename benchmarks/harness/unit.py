@@ -15,6 +15,7 @@ classifiers go on, unaffected.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,12 +174,16 @@ def share_features(batch: ObservedBatch) -> None:
         return
 
 
-def ship(batch: ObservedBatch) -> ObservedBatch | Shipped:
-    """The batch pickled once for every classifier's call (the batch itself if it cannot be)."""
+def ship(batch: ObservedBatch) -> AbstractContextManager[ObservedBatch | Shipped]:
+    """The batch pickled once for every classifier's call, to use in a ``with`` block.
+
+    Entering gives the argument to pass (the batch itself if it cannot be pickled: each
+    call then pickles it, or forks a child that inherits it); leaving frees its bytes.
+    """
     try:
         return Shipped(batch)
-    except Exception:  # each call then pickles it, or forks a child that inherits it
-        return batch
+    except Exception:
+        return nullcontext(batch)
 
 
 def task_selections(cohort: CohortTables) -> dict[str, np.ndarray | None]:
@@ -411,13 +416,10 @@ def run_unit(unit: Unit, context: WorkContext) -> UnitOutput:
     with watch("metrics"):
         scorer = _Scorer(unit, context, watch, cohort, tasks)
     with watch("build_batch"):
-        shipped = ship(batch)
-    try:
+        shipping = ship(batch)
+    with shipping as argument:
         for index, entry in enumerate(plan.classifiers):
-            scorer.score(index, entry, shipped, y)
-    finally:
-        if isinstance(shipped, Shipped):
-            shipped.close()
+            scorer.score(index, entry, argument, y)
     with watch("store"):
         tables = {
             "results": scorer.results(),
