@@ -16,10 +16,17 @@ and reports on the test cohort:
   cohort's decision points: a proxy for the best a classifier can do (the oracle).
 
 Everything is computed from observed tables; the truth only labels the episodes.
+
+From the command line, ``python -m boneflare.benchmarks.difficulty [--scenario S]
+[--set KEY=VALUE ...]`` prints these figures for a scenario and, with
+``--check-patients N``, which calibration targets a cohort of N patients of it misses:
+how hard a change makes the decision point, and what it costs in calibration.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,8 +35,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
 from boneflare.classifiers.features import LOOKS, extract_features
+from boneflare.simulator.calibration.check import check_tables
+from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.observed import build_batch, decision_points
 from boneflare.simulator.run import simulate
+from boneflare.simulator.scenarios.loader import load_scenario
 from boneflare.simulator.scenarios.schema import Scenario
 
 CUES: dict[str, str] = {
@@ -180,3 +190,70 @@ def measure_difficulty(
         n_train=len(train.flare),
         n_test=len(test.flare),
     )
+
+
+def calibration_misses(scenario: Scenario, patients: int, seed: int, workers: int = 1):
+    """Simulate ``patients`` patients and return the targets they miss, and the count.
+
+    Returns
+    -------
+    tuple of (DataFrame, int)
+        The rows of :func:`~boneflare.simulator.calibration.check.check_tables` that do
+        not pass, and the number of targets judged.
+    """
+    result = check_tables(simulate(scenario, patients, seed, workers=workers))
+    return result[~result["pass"].astype(bool)], len(result)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m boneflare.benchmarks.difficulty",
+        description="Decision-point difficulty of a scenario: flare share, single-cue "
+        "AUCs and the boosted proxy of the oracle, measured on a test cohort.",
+    )
+    parser.add_argument("--scenario", default="paper", help="preset name or TOML file")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a field"
+    )
+    parser.add_argument("--train-patients", type=int, default=60_000)
+    parser.add_argument("--test-patients", type=int, default=30_000)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--check-patients",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also judge N patients against the calibration targets (0: skip)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the difficulty of a scenario (and its calibration misses); exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        scenario = load_scenario(args.scenario, args.set)
+        difficulty = measure_difficulty(
+            scenario,
+            train_patients=args.train_patients,
+            test_patients=args.test_patients,
+            seed=args.seed,
+            workers=args.workers,
+        )
+        print("\n".join(difficulty.lines()))
+        if args.check_patients > 0:
+            misses, judged = calibration_misses(
+                scenario, args.check_patients, args.seed, args.workers
+            )
+            print(f"calibration targets met: {judged - len(misses)} of {judged}")
+            for row in misses.itertuples():
+                print(f"  missed {row.target}: {row.simulated:.4g} (wanted {row.wanted})")
+    except (BoneflareError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -253,9 +253,11 @@ class Bone:
         high=100.0,
     )
     progression_rise: float = param(
-        0.25,
+        0.118,
         doc="regrowth over the bone nadir that is progression",
-        source="design (RECIST-like 20-25% rule)",
+        source="UICC/WHO bone progression: a 25% increase in bidimensional size "
+        "(Hayashi 2013, Table 1), on the burden's diameter scale: 1.25^0.5 - 1 "
+        "(docs/model.md)",
         low=0.0,
         high=10.0,
     )
@@ -270,7 +272,13 @@ class Bone:
         1.0, doc="log-scale spread of that threshold", source="design", low=0.0, high=5.0
     )
     better_below: float = param(
-        0.5, doc="bone burden below which the CT reads 'better'", source="design", low=0.0, high=1.0
+        0.707,
+        doc="bone burden below which the CT reads 'better'",
+        source="UICC/WHO bone partial response: a 50% decrease in bidimensional size "
+        "(Hayashi 2013, Table 1), on the burden's diameter scale: 0.5^0.5 "
+        "(docs/model.md)",
+        low=0.0,
+        high=1.0,
     )
     ct_sensitivity_progression: float = param(
         0.85,
