@@ -16,6 +16,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, TypeVar
 
+from boneflare.simulator import arena
 from boneflare.simulator.allocator import keep_freed_memory
 from boneflare.simulator.assembly import Assembly
 from boneflare.simulator.choices import ENGINE_NAMES
@@ -403,10 +404,48 @@ def simulate(
 def assemble(spec: RunSpec, n_patients: int, **options: Any) -> CohortTables:
     """Simulate a cohort into memory, each chunk copied into place as it arrives.
 
-    ``options`` are those of :func:`iter_chunks`; see
-    :class:`boneflare.simulator.assembly.Assembly`.
+    ``options`` are those of :func:`iter_chunks`. On a local pool of several workers
+    without a decision policy (Linux), workers write their chunks in place
+    (:mod:`boneflare.simulator.arena`); otherwise chunks come back to this process and
+    are copied into preallocated columns (:class:`boneflare.simulator.assembly.Assembly`).
+    The tables are the same either way.
     """
+    if _in_place(spec, options):
+        return _assemble_in_place(spec, n_patients, **options)
     assembly = Assembly(n_patients)
     for tables in iter_chunks(spec, n_patients, **options):
         assembly.add(tables)
     return assembly.result()
+
+
+def _in_place(spec: RunSpec, options: dict[str, Any]) -> bool:
+    """Whether workers can write the cohort in place (see :func:`assemble`)."""
+    return (
+        arena.available()
+        and options.get("executor") is None
+        and options.get("workers", 1) > 1
+        and spec.policy is None
+    )
+
+
+def _fill_range(spec: RunSpec, lo: int, hi: int, layout: arena.Layout) -> dict[str, int]:
+    """Simulate patients ``lo .. hi - 1`` into their slots of the shared file; count rows."""
+    return arena.write_chunk(simulate_range(spec, lo, hi), layout, lo)
+
+
+def _assemble_in_place(
+    spec: RunSpec,
+    n_patients: int,
+    *,
+    workers: int = 1,
+    chunk_size: int = CHUNK_SIZE,
+    executor: cf.Executor | None = None,
+    progress: bool | None = None,
+) -> CohortTables:
+    _validate_size(n_patients, workers, chunk_size)
+    with arena.Arena(spec.scenario, n_patients, chunk_size) as shared:
+        for rows in _in_order(
+            _fill_range, spec, n_patients, workers, chunk_size, executor, progress, shared.layout
+        ):
+            shared.add(rows)
+        return shared.result()
