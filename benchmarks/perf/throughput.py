@@ -5,7 +5,8 @@ issue). Each measurement runs in a fresh child process, so its peak memory is it
 
 * ``batched``: a cohort held in memory with the batched engine (patients/s);
 * ``reference``: a smaller cohort with the reference engine, in the same run;
-* ``stream``: a cohort streamed to Parquet chunk by chunk;
+* ``stream``: a cohort streamed to Parquet, each worker writing its chunks' part files
+  (what ``boneflare simulate --out`` runs);
 * ``event_loop`` (with ``--compare ROUNDS``): the ``batched`` cohort again, with the
   SimPy event loop standing in for the open-loop pass, alternated with ``batched``
   round by round so that both see the same machine load.
@@ -28,10 +29,10 @@ import time
 
 import psutil
 
-from boneflare.simulator import RunSpec, iter_chunks, load_scenario, simulate
+from boneflare.simulator import RunSpec, load_scenario, simulate
 from boneflare.simulator.engine import engines
 from boneflare.simulator.engine.batched import run_event_loop
-from boneflare.simulator.io import write_cohort
+from boneflare.simulator.run import write_simulation
 
 MIB = 1024.0
 SAMPLE_SECONDS = 0.02
@@ -49,9 +50,11 @@ def measure(mode: str, patients: int, workers: int, seed: int, scenario: str) ->
     started = time.perf_counter()
     if mode == "stream":
         with tempfile.TemporaryDirectory() as folder:
+            # What ``boneflare simulate --out`` runs: workers write the part files.
             spec = RunSpec(spec_scenario, seed)
-            chunks = iter_chunks(spec, patients, workers=workers, progress=False)
-            rows = write_cohort(chunks, f"{folder}/run", {"seed": seed})
+            rows = write_simulation(
+                spec, patients, f"{folder}/run", workers=workers, progress=False
+            )
         count = rows["labs"]
     else:
         if mode == "event_loop":
