@@ -32,7 +32,7 @@ import pandas as pd
 from boneflare.simulator import draws as D
 from boneflare.simulator.scenarios.schema import Scenario
 from boneflare.simulator.table_schema import TABLES
-from boneflare.simulator.tables import CohortTables
+from boneflare.simulator.tables import Coded, CohortTables, Columns
 from boneflare.simulator.vocabulary import ANALYTES
 
 PAGE: Final[int] = mmap.PAGESIZE
@@ -115,13 +115,12 @@ class Layout:
         return Layout(path, chunk_size, regions, offset)
 
 
-def _column_values(series: pd.Series, dtype: np.dtype) -> np.ndarray:
+def _column_values(values: np.ndarray | Coded, dtype: np.dtype, name: str) -> np.ndarray:
     """A column as the array the layout stores (a categorical's codes), contiguous."""
-    categorical = isinstance(series.dtype, pd.CategoricalDtype)
-    values = series.cat.codes.to_numpy() if categorical else series.to_numpy()
-    if values.dtype != dtype:
-        raise TypeError(f"column {series.name!r} is {values.dtype}, the layout says {dtype}")
-    return np.ascontiguousarray(values)
+    array = values.codes if isinstance(values, Coded) else np.asarray(values)
+    if array.dtype != dtype:
+        raise TypeError(f"column {name!r} is {array.dtype}, the layout says {dtype}")
+    return np.ascontiguousarray(array)
 
 
 def _write_all(fd: int, data: memoryview, offset: int) -> None:
@@ -131,8 +130,10 @@ def _write_all(fd: int, data: memoryview, offset: int) -> None:
         data, offset = data[written:], offset + written
 
 
-def write_chunk(tables: CohortTables, layout: Layout, lo: int) -> dict[str, int]:
-    """Write one chunk's tables into their slots; return the rows of each table.
+def write_chunk(tables: dict[str, Columns], layout: Layout, lo: int) -> dict[str, int]:
+    """Write one chunk's columns into their slots; return the rows of each table.
+
+    ``tables`` is what :func:`~boneflare.simulator.tables.cohort_columns` returns.
 
     Raises
     ------
@@ -144,29 +145,36 @@ def write_chunk(tables: CohortTables, layout: Layout, lo: int) -> dict[str, int]
     fd = os.open(layout.path, os.O_RDWR)
     try:
         rows = {}
-        for table, frame in tables.items():
-            rows[table] = len(frame)
-            if not len(frame):
+        for table, columns in tables.items():
+            rows[table] = n = _rows(columns)
+            if not n:
                 continue
-            for column in frame.columns:
+            for column, values in columns.items():
                 region = layout.regions[(table, column)]
-                if len(frame) > region.slot_rows:
-                    raise ValueError(
-                        f"{table}: {len(frame)} rows in a chunk, room for {region.slot_rows}"
-                    )
-                values = _column_values(frame[column], region.dtype)
+                if n > region.slot_rows:
+                    raise ValueError(f"{table}: {n} rows in a chunk, room for {region.slot_rows}")
+                array = _column_values(values, region.dtype, column)
                 at = region.offset + slot * region.slot_rows * region.dtype.itemsize
-                _write_all(fd, memoryview(values).cast("B"), at)
+                _write_all(fd, memoryview(array).cast("B"), at)
         return rows
     finally:
         os.close(fd)
 
 
+def _rows(columns: Columns) -> int:
+    """Rows of a table given as columns (0 without columns)."""
+    for values in columns.values():
+        return len(values.codes if isinstance(values, Coded) else values)
+    return 0
+
+
 class Arena:
     """The shared file of one in-memory run, created by the parent before the chunks.
 
-    Use it as a context manager: leaving closes the parent's descriptor (the file is
-    freed once the tables built from it are gone).
+    Use it as a context manager: leaving closes the parent's descriptor, and after a
+    failure its mapping too (the file is freed once the tables built from it are gone).
+    Each chunk is packed as soon as its row counts arrive (:meth:`add`, in patient
+    order), while the workers go on with later chunks, which write only above it.
     """
 
     def __init__(self, scenario: Scenario, n_patients: int, chunk_size: int) -> None:
@@ -174,60 +182,66 @@ class Arena:
         path = f"/proc/{os.getpid()}/fd/{self.fd}"
         self.layout = Layout.plan(path, scenario, n_patients, chunk_size)
         os.ftruncate(self.fd, max(self.layout.size, PAGE))  # sparse: pages come on write
-        self.rows: list[dict[str, int]] = []
+        self.memory = mmap.mmap(self.fd, max(self.layout.size, PAGE))
+        self.columns = {
+            key: np.frombuffer(self.memory, region.dtype, region.capacity, region.offset)
+            for key, region in self.layout.regions.items()
+            if region.capacity
+        }
+        self.filled = dict.fromkeys(self.columns, 0)
+        self.chunks = 0
 
     def __enter__(self) -> Arena:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, failed: type[BaseException] | None, *exc: object) -> None:
         self.close()
+        if failed is not None:
+            self.columns.clear()
+            self.memory.close()
 
     def close(self) -> None:
-        """Close the parent's descriptor (idempotent)."""
+        """Close the parent's descriptor (idempotent; the mapping keeps the file)."""
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
 
     def add(self, rows: dict[str, int]) -> None:
-        """Record the row counts of the next chunk, in patient order."""
-        self.rows.append(rows)
+        """Pack the next chunk: slide its rows down behind the previous chunk's."""
+        for key, column in self.columns.items():
+            count, filled = rows[key[0]], self.filled[key]
+            start = self.chunks * self.layout.regions[key].slot_rows
+            if start != filled and count:
+                column[filled : filled + count] = column[start : start + count]
+            self.filled[key] = filled + count
+        self.chunks += 1
 
     def result(self) -> CohortTables:
-        """Pack every column and return the cohort's tables (views of the file)."""
-        memory = mmap.mmap(self.fd, max(self.layout.size, PAGE))
+        """Free the unused tails and return the cohort's tables (views of the file)."""
         self.close()
         tables: dict[str, pd.DataFrame] = {}
         for table, columns in TABLES.items():
-            counts = [chunk[table] for chunk in self.rows]
-            if not sum(counts):
-                tables[table] = pd.DataFrame(
-                    {c: pd.Series([], dtype=spec.pandas_dtype()) for c, spec in columns.items()}
-                )
-                continue
             data: dict[str, Any] = {}
             for column, spec in columns.items():
-                packed = self._pack(memory, self.layout.regions[(table, column)], counts)
-                categorical = isinstance(spec.dtype, tuple)
-                dtype = spec.pandas_dtype()
-                data[column] = (
-                    pd.Categorical.from_codes(packed, dtype=dtype) if categorical else packed
-                )
+                packed = self._packed((table, column))
+                if packed is None:  # an empty table
+                    data = {c: pd.Series([], dtype=s.pandas_dtype()) for c, s in columns.items()}
+                    break
+                if isinstance(spec.dtype, tuple):
+                    packed = pd.Categorical.from_codes(packed, dtype=spec.pandas_dtype())
+                data[column] = packed
             tables[table] = pd.DataFrame(data, copy=False)
         return CohortTables(**tables)
 
-    @staticmethod
-    def _pack(memory: mmap.mmap, region: Region, counts: list[int]) -> np.ndarray:
-        """Slide each chunk's rows down behind the previous chunk's; free the tail."""
-        column = np.frombuffer(memory, region.dtype, region.capacity, region.offset)
-        filled = 0
-        for slot, count in enumerate(counts):
-            start = slot * region.slot_rows
-            if start != filled and count:
-                column[filled : filled + count] = column[start : start + count]
-            filled += count
+    def _packed(self, key: tuple[str, str]) -> np.ndarray | None:
+        """The packed rows of a column (None if it has none); its unused tail is freed."""
+        filled = self.filled.get(key, 0)
+        if not filled:
+            return None
+        region = self.layout.regions[key]
         itemsize = region.dtype.itemsize
         tail = -(-(region.offset + filled * itemsize) // PAGE) * PAGE
         end = region.offset + -(-region.capacity * itemsize // PAGE) * PAGE
         if end > tail:
-            memory.madvise(mmap.MADV_REMOVE, tail, end - tail)
-        return column[:filled]
+            self.memory.madvise(mmap.MADV_REMOVE, tail, end - tail)
+        return self.columns[key][:filled]

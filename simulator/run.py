@@ -32,7 +32,7 @@ from boneflare.simulator.progress import progress_bar
 from boneflare.simulator.scenarios.loader import load_scenario
 from boneflare.simulator.scenarios.schema import Scenario
 from boneflare.simulator.schedule import make_schedule
-from boneflare.simulator.tables import CohortTables, cohort_tables
+from boneflare.simulator.tables import CohortTables, cohort_columns, cohort_tables
 from boneflare.simulator.validation import check_choice, check_count, check_seed
 
 CHUNK_SIZE = 4 * DRAW_BLOCK
@@ -123,6 +123,11 @@ class RunSpec:
 
 def simulate_range(spec: RunSpec, start: int, stop: int) -> CohortTables:
     """Simulate patients ``start`` (inclusive) to ``stop`` (exclusive) and return their tables."""
+    return cohort_tables(_follow_up(spec, start, stop))
+
+
+def _follow_up(spec: RunSpec, start: int, stop: int) -> FollowUp:
+    """The finished follow-up of patients ``start .. stop - 1``."""
     scenario = spec.scenario
     draws = draws_for_range(spec.seed, start, stop, scenario)
     baseline = make_baseline(scenario, spec.seed, start, draws)
@@ -132,7 +137,7 @@ def simulate_range(spec: RunSpec, start: int, stop: int) -> CohortTables:
         patients, make_schedule(scenario, draws), spec.policy, spec.closed_loop, observer
     )
     ENGINES[spec.engine](followup)
-    return cohort_tables(followup)
+    return followup
 
 
 def simulate_patient(
@@ -430,7 +435,7 @@ def _in_place(spec: RunSpec, options: dict[str, Any]) -> bool:
 
 def _fill_range(spec: RunSpec, lo: int, hi: int, layout: arena.Layout) -> dict[str, int]:
     """Simulate patients ``lo .. hi - 1`` into their slots of the shared file; count rows."""
-    return arena.write_chunk(simulate_range(spec, lo, hi), layout, lo)
+    return arena.write_chunk(cohort_columns(_follow_up(spec, lo, hi)), layout, lo)
 
 
 def _assemble_in_place(

@@ -50,8 +50,24 @@ def _categories(names: tuple[str, ...]) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(categories=list(names), ordered=False)
 
 
-def _cat(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int8), dtype=_categories(names))
+@dataclass(frozen=True)
+class Coded:
+    """A categorical column before it becomes one: int8 codes into ``names``."""
+
+    codes: np.ndarray
+    names: tuple[str, ...]
+
+    def categorical(self) -> pd.Categorical:
+        """The pandas Categorical of these codes."""
+        return pd.Categorical.from_codes(self.codes, dtype=_categories(self.names))
+
+
+def _cat(codes: np.ndarray, names: tuple[str, ...]) -> Coded:
+    return Coded(np.asarray(codes, dtype=np.int8), names)
+
+
+Columns = dict[str, "np.ndarray | Coded"]
+"""One table as arrays by column name, categoricals still as :class:`Coded`."""
 
 
 @dataclass
@@ -108,8 +124,10 @@ def _frame(columns: dict) -> pd.DataFrame:
     """A DataFrame that keeps each column as its own array (no copy, no consolidation).
 
     Separate blocks let :meth:`CohortTables.concat` free each chunk's column as soon as
-    it is stacked, which bounds the peak memory of a large cohort.
+    it is stacked, which bounds the peak memory of a large cohort. :class:`Coded`
+    columns become Categoricals.
     """
+    columns = {k: v.categorical() if isinstance(v, Coded) else v for k, v in columns.items()}
     return pd.DataFrame(columns, copy=False)
 
 
@@ -124,67 +142,65 @@ def _stack(pieces: list[pd.Series]) -> pd.Series | np.ndarray | pd.Categorical:
     return pd.concat(pieces, ignore_index=True)
 
 
-def patients_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
+def patients_table(fu: FollowUp, rows: np.ndarray | slice) -> pd.DataFrame:
     """Observed baseline facts, one row per patient."""
+    return _frame(_patients_columns(fu, rows))
+
+
+def _patients_columns(fu: FollowUp, rows: np.ndarray | slice) -> Columns:
     b = fu.patients.baseline
     character = np.where(
         b.character[rows] == LYTIC, 1, np.where(b.character[rows] == BLASTIC, 2, 3)
     )
     character = np.where(b.bone_mets[rows], character, 0)
-    return _frame(
-        {
-            "patient_id": b.patient_id[rows],
-            "sex": _cat(np.where(b.female[rows], 0, 1), SEXES),
-            "age": np.floor(b.age[rows]).astype(np.int16),
-            "stage": _cat(np.where(b.stage_iv[rows], 1, 0), STAGES),
-            "egfr_positive": b.egfr_positive[rows],
-            "arm": _cat(b.arm[rows], ARMS),
-            "bone_mets": b.bone_mets[rows],
-            "bone_lesion_character": _cat(character, CHARACTER_NAMES),
-        }
-    )
+    return {
+        "patient_id": b.patient_id[rows],
+        "sex": _cat(np.where(b.female[rows], 0, 1), SEXES),
+        "age": np.floor(b.age[rows]).astype(np.int16),
+        "stage": _cat(np.where(b.stage_iv[rows], 1, 0), STAGES),
+        "egfr_positive": b.egfr_positive[rows],
+        "arm": _cat(b.arm[rows], ARMS),
+        "bone_mets": b.bone_mets[rows],
+        "bone_lesion_character": _cat(character, CHARACTER_NAMES),
+    }
 
 
 def labs_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
     """Measured lab values, long format: one row per (patient, draw, analyte)."""
-    return _labs_frame(fu, lab_visits(fu, rows))
+    return _frame(_labs_columns(fu, lab_visits(fu, rows)))
 
 
-def _labs_frame(fu: FollowUp, labs: LabVisits) -> pd.DataFrame:
+def _labs_columns(fu: FollowUp, labs: LabVisits) -> Columns:
     n = labs.rows.size
     values = np.empty(2 * n)
     values[0::2] = labs.alp
     values[1::2] = labs.calcium
     analyte = np.tile(np.array([0, 1], dtype=np.int8), n)
-    return _frame(
-        {
-            "patient_id": np.repeat(fu.patients.baseline.patient_id[labs.rows], 2),
-            "day": np.repeat(labs.day.astype(np.int16), 2),
-            "analyte": _cat(analyte, ANALYTES),
-            "value": values,
-            "unit": _cat(analyte, UNITS),
-        }
-    )
+    return {
+        "patient_id": np.repeat(fu.patients.baseline.patient_id[labs.rows], 2),
+        "day": np.repeat(labs.day.astype(np.int16), 2),
+        "analyte": _cat(analyte, ANALYTES),
+        "value": values,
+        "unit": _cat(analyte, UNITS),
+    }
 
 
 def scans_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
     """CT readings, one row per (patient, scan)."""
-    return _scans_frame(fu, scan_visits(fu, rows))
+    return _frame(_scans_columns(fu, scan_visits(fu, rows)))
 
 
-def _scans_frame(fu: FollowUp, scans: ScanVisits) -> pd.DataFrame:
-    return _frame(
-        {
-            "patient_id": fu.patients.baseline.patient_id[scans.rows],
-            "day": scans.day.astype(np.int16),
-            "scan_index": scans.slots.astype(np.int16),
-            "sld_mm": scans.sld,
-            "recist_response": _cat(scans.recist, RESPONSE_NAMES),
-            "bone_reading": _cat(scans.bone, BONE_NAMES),
-            "lesion_look": _cat(scans.look, LOOK_NAMES),
-            "new_lesion": scans.new_lesion,
-        }
-    )
+def _scans_columns(fu: FollowUp, scans: ScanVisits) -> Columns:
+    return {
+        "patient_id": fu.patients.baseline.patient_id[scans.rows],
+        "day": scans.day.astype(np.int16),
+        "scan_index": scans.slots.astype(np.int16),
+        "sld_mm": scans.sld,
+        "recist_response": _cat(scans.recist, RESPONSE_NAMES),
+        "bone_reading": _cat(scans.bone, BONE_NAMES),
+        "lesion_look": _cat(scans.look, LOOK_NAMES),
+        "new_lesion": scans.new_lesion,
+    }
 
 
 def episode_key(patient_id: np.ndarray, scan_index: np.ndarray) -> np.ndarray:
@@ -192,25 +208,23 @@ def episode_key(patient_id: np.ndarray, scan_index: np.ndarray) -> np.ndarray:
     return np.asarray(patient_id, dtype=np.int64) * EPISODE_SLOT_BASE + np.asarray(scan_index)
 
 
-def _episodes_frames(fu: FollowUp, scans: ScanVisits) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _episodes_columns(fu: FollowUp, scans: ScanVisits) -> tuple[Columns, Columns]:
     """Episodes (observed: patient, day, scan) and their truth (flare or progression)."""
     opened = scans.label >= 0
     pid = fu.patients.baseline.patient_id[scans.rows[opened]]
     k = scans.slots[opened]
     ids = episode_key(pid, k)
-    episodes = _frame(
-        {
-            "episode_id": ids,
-            "patient_id": pid,
-            "day": scans.day[opened].astype(np.int16),
-            "scan_index": k.astype(np.int16),
-        }
-    )
-    truth = _frame({"episode_id": ids, "label": _cat(scans.label[opened], LABEL_NAMES)})
+    episodes = {
+        "episode_id": ids,
+        "patient_id": pid,
+        "day": scans.day[opened].astype(np.int16),
+        "scan_index": k.astype(np.int16),
+    }
+    truth = {"episode_id": ids, "label": _cat(scans.label[opened], LABEL_NAMES)}
     return episodes, truth
 
 
-def _best_response(fu: FollowUp, rows: np.ndarray) -> np.ndarray:
+def _best_response(fu: FollowUp, rows: np.ndarray | slice) -> np.ndarray:
     """Best overall response per patient (codes into BEST_RESPONSES), adjudicated.
 
     Each follow-up scan's response is its RECIST soft-tissue response, made PD where
@@ -230,7 +244,7 @@ def _best_response(fu: FollowUp, rows: np.ndarray) -> np.ndarray:
     # Rank: CR best (1), PR (2), SD (3); map to BEST_RESPONSES codes 0..2.
     ranked = np.where(before, response, 99)
     best = ranked.min(axis=1)
-    out = np.full(rows.size, 4, dtype=np.int8)  # NE
+    out = np.full(response.shape[0], 4, dtype=np.int8)  # NE
     out[best == O.R_CR] = 0
     out[best == O.R_PR] = 1
     out[best == O.R_SD] = 2
@@ -238,7 +252,7 @@ def _best_response(fu: FollowUp, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _first_day(fu: FollowUp, rows: np.ndarray, label: int) -> np.ndarray:
+def _first_day(fu: FollowUp, rows: np.ndarray | slice, label: int) -> np.ndarray:
     """Day of each patient's first episode with the given truth (NaN without)."""
     hit = fu.record.label[rows] == label
     days = np.where(hit, fu.schedule.ct_day[rows], np.iinfo(np.int32).max)
@@ -247,8 +261,12 @@ def _first_day(fu: FollowUp, rows: np.ndarray, label: int) -> np.ndarray:
     return first
 
 
-def truth_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
+def truth_table(fu: FollowUp, rows: np.ndarray | slice) -> pd.DataFrame:
     """Hidden values per patient, best response, and the consequences of any stop."""
+    return _frame(_truth_columns(fu, rows))
+
+
+def _truth_columns(fu: FollowUp, rows: np.ndarray | slice) -> Columns:
     lat = fu.patients.latent.take(rows)
     stop = fu.stop_day[rows].astype(float)
     stop[stop == NOT_STOPPED] = np.nan
@@ -257,36 +275,34 @@ def truth_table(fu: FollowUp, rows: np.ndarray) -> pd.DataFrame:
         lat.progression_day, lat.dropout_day, fu.patients.scenario.horizon_days
     )
     lost, delay = stop_consequences(stop, end, effective_end, first_progression)
-    return _frame(
-        {
-            "patient_id": fu.patients.baseline.patient_id[rows],
-            "best_response": _cat(_best_response(fu, rows), BEST_RESPONSES),
-            "flare": lat.flare,
-            "flare_onset_day": np.where(lat.flare, lat.flare_onset, np.nan),
-            "flare_duration_days": np.where(lat.flare, lat.flare_duration, np.nan),
-            "flare_observed_day": _first_day(fu, rows, O.FLARE),
-            "first_progression_episode_day": first_progression,
-            "progression_day": lat.progression_day,
-            "soft_progression_day": lat.soft_progression_day,
-            "new_lesion_day": lat.new_lesion_day,
-            "bone_progression_day": lat.bone_progression_day,
-            "new_bone_lesion_day": lat.new_bone_lesion_day,
-            "dropout_day": lat.dropout_day,
-            "nonresponder": lat.nonresponder,
-            "bone_discordant": lat.bone_discordant,
-            "decay_per_day": lat.decay,
-            "growth_per_day": lat.growth,
-            "bone_decay_per_day": lat.bone_decay,
-            "bone_growth_per_day": lat.bone_growth,
-            "alp_normal_u_per_l": lat.alp_normal,
-            "alp_bone_excess_u_per_l": lat.alp_bone_excess,
-            "alp_surge_u_per_l": lat.alp_surge,
-            "calcium_set_point_mmol_per_l": lat.calcium_set_point,
-            "stop_day": stop,
-            "effective_days_lost": lost,
-            "progression_delay_days": delay,
-        }
-    )
+    return {
+        "patient_id": fu.patients.baseline.patient_id[rows],
+        "best_response": _cat(_best_response(fu, rows), BEST_RESPONSES),
+        "flare": lat.flare,
+        "flare_onset_day": np.where(lat.flare, lat.flare_onset, np.nan),
+        "flare_duration_days": np.where(lat.flare, lat.flare_duration, np.nan),
+        "flare_observed_day": _first_day(fu, rows, O.FLARE),
+        "first_progression_episode_day": first_progression,
+        "progression_day": lat.progression_day,
+        "soft_progression_day": lat.soft_progression_day,
+        "new_lesion_day": lat.new_lesion_day,
+        "bone_progression_day": lat.bone_progression_day,
+        "new_bone_lesion_day": lat.new_bone_lesion_day,
+        "dropout_day": lat.dropout_day,
+        "nonresponder": lat.nonresponder,
+        "bone_discordant": lat.bone_discordant,
+        "decay_per_day": lat.decay,
+        "growth_per_day": lat.growth,
+        "bone_decay_per_day": lat.bone_decay,
+        "bone_growth_per_day": lat.bone_growth,
+        "alp_normal_u_per_l": lat.alp_normal,
+        "alp_bone_excess_u_per_l": lat.alp_bone_excess,
+        "alp_surge_u_per_l": lat.alp_surge,
+        "calcium_set_point_mmol_per_l": lat.calcium_set_point,
+        "stop_day": stop,
+        "effective_days_lost": lost,
+        "progression_delay_days": delay,
+    }
 
 
 def decisions_table(fu: FollowUp, policy_name: str) -> pd.DataFrame:
@@ -317,25 +333,32 @@ def decisions_table(fu: FollowUp, policy_name: str) -> pd.DataFrame:
     return conform("decisions", frame)
 
 
-def cohort_tables(fu: FollowUp) -> CohortTables:
-    """Assemble every table of a finished follow-up.
+def cohort_columns(fu: FollowUp) -> dict[str, Columns]:
+    """Every table of a finished follow-up but ``decisions``, as arrays by column.
 
-    From the engine's flat visit arrays when it made them (``fu.visits``), otherwise
-    from its record.
+    What :func:`cohort_tables` wraps as DataFrames; a worker writing a cohort in place
+    (:mod:`boneflare.simulator.arena`) takes the arrays as they are. From the engine's
+    flat visit arrays when it made them (``fu.visits``), otherwise from its record.
     """
-    rows = np.arange(fu.patients.baseline.n)
     if fu.visits is not None:
         labs, scans = fu.visits
     else:
+        rows = np.arange(fu.patients.baseline.n)
         labs, scans = lab_visits(fu, rows), scan_visits(fu, rows)
-    episodes, episode_truth = _episodes_frames(fu, scans)
+    every = slice(None)  # every patient, in row order: views, not copies, of their arrays
+    episodes, episode_truth = _episodes_columns(fu, scans)
+    return {
+        "patients": _patients_columns(fu, every),
+        "labs": _labs_columns(fu, labs),
+        "scans": _scans_columns(fu, scans),
+        "episodes": episodes,
+        "truth": _truth_columns(fu, every),
+        "episode_truth": episode_truth,
+    }
+
+
+def cohort_tables(fu: FollowUp) -> CohortTables:
+    """Assemble every table of a finished follow-up (:func:`cohort_columns`, decisions)."""
     name = fu.policy.name if fu.policy is not None else ""
-    return CohortTables(
-        patients=patients_table(fu, rows),
-        labs=_labs_frame(fu, labs),
-        scans=_scans_frame(fu, scans),
-        episodes=episodes,
-        truth=truth_table(fu, rows),
-        episode_truth=episode_truth,
-        decisions=decisions_table(fu, name),
-    )
+    tables = {table: _frame(columns) for table, columns in cohort_columns(fu).items()}
+    return CohortTables(**tables, decisions=decisions_table(fu, name))
