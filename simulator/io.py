@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from boneflare.simulator.choices import FORMATS
 from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.table_schema import TABLES, conform
-from boneflare.simulator.tables import CohortTables
+from boneflare.simulator.tables import Coded, CohortTables, Columns
 
 __all__ = [
     "FORMATS",
@@ -130,19 +130,23 @@ def arrow_schema(name: str) -> pa.Schema:
     return pa.Schema.from_pandas(empty, preserve_index=False)
 
 
-def write_part(tables: CohortTables, out: Path, index: int) -> dict[str, int]:
+def write_part(
+    tables: CohortTables | dict[str, pd.DataFrame | Columns], out: Path, index: int
+) -> dict[str, int]:
     """Write one chunk's tables as part ``index`` of each Parquet table; return row counts.
 
-    Safe to call from several processes at once for different ``index`` values (each
-    writes its own files; the table folders are created as needed).
+    A table may be a DataFrame or its arrays by column
+    (:func:`boneflare.simulator.tables.cohort_columns`), which are written without
+    building a DataFrame first; the files are the same. Safe to call from several
+    processes at once for different ``index`` values (each writes its own files; the
+    table folders are created as needed).
     """
     rows = {}
-    for name, frame in tables.items():
+    for name, data in tables.items():
         folder = Path(out) / f"{name}.parquet"
         folder.mkdir(exist_ok=True)
         schema = arrow_schema(name)
-        # One thread: each worker writes its own part, and the cores are already busy.
-        table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1).cast(schema)
+        table = _arrow_table(data, schema)
         categorical = [f.name for f in schema if pa.types.is_dictionary(f.type)]
         pq.write_table(
             table,
@@ -150,8 +154,33 @@ def write_part(tables: CohortTables, out: Path, index: int) -> dict[str, int]:
             use_dictionary=categorical,
             write_statistics=[c for c in STATISTICS if c in schema.names],
         )
-        rows[name] = len(frame)
+        rows[name] = table.num_rows
     return rows
+
+
+def _arrow_table(data: pd.DataFrame | Columns, schema: pa.Schema) -> pa.Table:
+    """One table in ``schema``: from a DataFrame, or straight from its column arrays."""
+    if isinstance(data, pd.DataFrame):
+        # One thread: each worker writes its own part, and the cores are already busy.
+        return pa.Table.from_pandas(data, preserve_index=False, nthreads=1).cast(schema)
+    arrays = []
+    for field in schema:
+        values = data[field.name]
+        if isinstance(values, Coded):
+            indices = pa.array(values.codes, type=field.type.index_type)
+            arrays.append(
+                pa.DictionaryArray.from_arrays(indices, _dictionary(field.type, values.names))
+            )
+        else:
+            # NaN is stored as null, as from a DataFrame.
+            arrays.append(pa.array(values, type=field.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+@functools.cache
+def _dictionary(kind: pa.DictionaryType, names: tuple[str, ...]) -> pa.Array:
+    """The dictionary (category names) of a categorical column, built once."""
+    return pa.array(list(names), type=kind.value_type)
 
 
 class TableWriter:

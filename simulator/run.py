@@ -32,7 +32,12 @@ from boneflare.simulator.progress import progress_bar
 from boneflare.simulator.scenarios.loader import load_scenario
 from boneflare.simulator.scenarios.schema import Scenario
 from boneflare.simulator.schedule import make_schedule
-from boneflare.simulator.tables import CohortTables, cohort_columns, cohort_tables
+from boneflare.simulator.tables import (
+    CohortTables,
+    cohort_columns,
+    cohort_tables,
+    decisions_table,
+)
 from boneflare.simulator.validation import check_choice, check_count, check_seed
 
 CHUNK_SIZE = 4 * DRAW_BLOCK
@@ -208,7 +213,10 @@ def _write_range(spec: RunSpec, lo: int, hi: int, out: Path, chunk_size: int) ->
     """Simulate patients ``lo .. hi - 1`` and write them as their chunk's part; count rows."""
     from boneflare.simulator.io import write_part
 
-    return write_part(simulate_range(spec, lo, hi), out, lo // chunk_size)
+    followup = _follow_up(spec, lo, hi)
+    name = spec.policy.name if spec.policy is not None else ""
+    tables = {**cohort_columns(followup), "decisions": decisions_table(followup, name)}
+    return write_part(tables, out, lo // chunk_size)
 
 
 def _in_order(

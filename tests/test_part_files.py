@@ -1,0 +1,51 @@
+"""Parquet parts written from a chunk's column arrays equal those from its DataFrames."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import seeds, simulation_overrides
+
+from boneflare.simulator import RunSpec, load_scenario
+from boneflare.simulator.io import read_cohort, write_part
+from boneflare.simulator.run import _follow_up, write_simulation
+from boneflare.simulator.scenarios.loader import preset_names
+from boneflare.simulator.tables import cohort_columns, cohort_tables, decisions_table
+
+
+@settings(
+    deadline=None, max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.sampled_from(preset_names()),
+    simulation_overrides(),
+    seeds,
+    st.integers(0, 5000),
+    st.integers(1, 400),
+)
+def test_parts_from_arrays_are_the_parts_from_dataframes(
+    tmp_path_factory, preset, overrides, seed, start, length
+):
+    followup = _follow_up(RunSpec(load_scenario(preset, overrides), seed), start, start + length)
+    from_frames, from_arrays = tmp_path_factory.mktemp("frames"), tmp_path_factory.mktemp("arrays")
+    rows_frames = write_part(cohort_tables(followup), from_frames, 0)
+    columns = {**cohort_columns(followup), "decisions": decisions_table(followup, "")}
+    rows_arrays = write_part(columns, from_arrays, 0)
+    assert rows_frames == rows_arrays
+    for folder in sorted(from_frames.iterdir()):
+        part = next(folder.iterdir()).relative_to(from_frames)
+        assert filecmp.cmp(from_frames / part, from_arrays / part, shallow=False), part
+
+
+def test_a_streamed_run_reads_back_as_the_cohort_in_memory(tmp_path: Path):
+    spec = RunSpec(load_scenario("paper"), 4)
+    write_simulation(spec, 2500, tmp_path / "run", workers=2, chunk_size=600, progress=False)
+    back = read_cohort(tmp_path / "run")
+    alone = cohort_tables(_follow_up(spec, 0, 2500))
+    for name, frame in back.items():
+        expected = getattr(alone, name)
+        assert frame.equals(expected), name
+        assert list(frame.dtypes) == list(expected.dtypes), name
