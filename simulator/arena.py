@@ -3,14 +3,15 @@
 With a local process pool, each chunk's tables used to travel back to the parent as a
 pickle (about 13 MB per 16,384 patients), be unpickled there, and be copied once more
 into the cohort's columns (:mod:`boneflare.simulator.assembly`): a quarter of a run's
-CPU time, all of it in the one parent process. Here the parent instead creates one
-anonymous in-memory file (``memfd_create``) holding a region per column of every table,
-sized for the most rows a chunk can have (:func:`rows_per_patient`), and each worker
-writes its chunk's columns straight into its chunk's slot of every region
-(``pwrite`` through ``/proc/<parent>/fd/<n>``) and returns only its row counts. When
-every chunk is in, the parent maps the file, slides each chunk's rows down to follow
-the previous chunk's (rows stay in patient order, as in the chunk tables), frees the
-unused tails and wraps the packed regions as the cohort's columns, without a copy.
+CPU time, all of it in the one parent process. Here the parent instead creates and
+maps one anonymous in-memory file (``memfd_create``) holding a region per column of
+every table, sized for the most rows a chunk can have (:func:`rows_per_patient`), and
+each worker writes its chunk's column arrays straight into its chunk's slot of every
+region (``pwrite`` through ``/proc/<parent>/fd/<n>``) and returns only its row counts.
+As each chunk's counts arrive, in patient order, the parent slides its rows down to
+follow the previous chunk's (rows stay in patient order, as in the chunk tables); at
+the end it frees the unused tails and wraps the packed regions as the cohort's
+columns, without a copy.
 
 The file is unlinked from birth: it disappears with the last descriptor and mapping
 (the parent's, once the tables are gone), whatever happens to the run. Linux only;
@@ -31,7 +32,7 @@ import pandas as pd
 
 from boneflare.simulator import draws as D
 from boneflare.simulator.scenarios.schema import Scenario
-from boneflare.simulator.table_schema import TABLES
+from boneflare.simulator.table_schema import TABLES, empty_table
 from boneflare.simulator.tables import Coded, CohortTables, Columns
 from boneflare.simulator.vocabulary import ANALYTES
 
@@ -61,6 +62,11 @@ def rows_per_patient(scenario: Scenario) -> dict[str, int]:
         "episode_truth": scans,
         "decisions": 0,
     }
+
+
+def _page_up(nbytes: int) -> int:
+    """``nbytes`` rounded up to a whole number of pages."""
+    return -(-nbytes // PAGE) * PAGE
 
 
 def _numpy_dtype(dtype: str | tuple[str, ...]) -> np.dtype:
@@ -111,7 +117,7 @@ class Layout:
                 dtype = _numpy_dtype(spec.dtype)
                 capacity = slot_rows * chunks
                 regions[(table, column)] = Region(offset, dtype, slot_rows, capacity)
-                offset += -(-capacity * dtype.itemsize // PAGE) * PAGE
+                offset += _page_up(capacity * dtype.itemsize)
         return Layout(path, chunk_size, regions, offset)
 
 
@@ -146,7 +152,7 @@ def write_chunk(tables: dict[str, Columns], layout: Layout, lo: int) -> dict[str
     try:
         rows = {}
         for table, columns in tables.items():
-            rows[table] = n = _rows(columns)
+            rows[table] = n = len(next(iter(columns.values()), ()))  # its first column's
             if not n:
                 continue
             for column, values in columns.items():
@@ -159,13 +165,6 @@ def write_chunk(tables: dict[str, Columns], layout: Layout, lo: int) -> dict[str
         return rows
     finally:
         os.close(fd)
-
-
-def _rows(columns: Columns) -> int:
-    """Rows of a table given as columns (0 without columns)."""
-    for values in columns.values():
-        return len(values.codes if isinstance(values, Coded) else values)
-    return 0
 
 
 class Arena:
@@ -219,19 +218,19 @@ class Arena:
     def result(self) -> CohortTables:
         """Free the unused tails and return the cohort's tables (views of the file)."""
         self.close()
-        tables: dict[str, pd.DataFrame] = {}
-        for table, columns in TABLES.items():
-            data: dict[str, Any] = {}
-            for column, spec in columns.items():
-                packed = self._packed((table, column))
-                if packed is None:  # an empty table
-                    data = {c: pd.Series([], dtype=s.pandas_dtype()) for c, s in columns.items()}
-                    break
-                if isinstance(spec.dtype, tuple):
-                    packed = pd.Categorical.from_codes(packed, dtype=spec.pandas_dtype())
-                data[column] = packed
-            tables[table] = pd.DataFrame(data, copy=False)
-        return CohortTables(**tables)
+        return CohortTables(**{table: self._table(table) for table in TABLES})
+
+    def _table(self, table: str) -> pd.DataFrame:
+        """One table as views of its packed columns (the empty table if it has no rows)."""
+        data: dict[str, Any] = {}
+        for column, spec in TABLES[table].items():
+            packed = self._packed((table, column))
+            if packed is None:
+                return empty_table(table)
+            if isinstance(spec.dtype, tuple):
+                packed = pd.Categorical.from_codes(packed, dtype=spec.pandas_dtype())
+            data[column] = packed
+        return pd.DataFrame(data, copy=False)
 
     def _packed(self, key: tuple[str, str]) -> np.ndarray | None:
         """The packed rows of a column (None if it has none); its unused tail is freed."""
@@ -240,8 +239,8 @@ class Arena:
             return None
         region = self.layout.regions[key]
         itemsize = region.dtype.itemsize
-        tail = -(-(region.offset + filled * itemsize) // PAGE) * PAGE
-        end = region.offset + -(-region.capacity * itemsize // PAGE) * PAGE
+        tail = _page_up(region.offset + filled * itemsize)
+        end = region.offset + _page_up(region.capacity * itemsize)
         if end > tail:
             self.memory.madvise(mmap.MADV_REMOVE, tail, end - tail)
         return self.columns[key][:filled]

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from boneflare.simulator.choices import FORMATS
 from boneflare.simulator.errors import BoneflareError
-from boneflare.simulator.table_schema import TABLES, conform
+from boneflare.simulator.table_schema import conform, empty_table
 from boneflare.simulator.tables import Coded, CohortTables, Columns
 
 __all__ = [
@@ -125,9 +125,7 @@ def prepare_folder(out: str | Path, fmt: str = "parquet", force: bool = False) -
 @functools.cache
 def arrow_schema(name: str) -> pa.Schema:
     """The Arrow schema every part of table ``name`` is written in (from its dtypes)."""
-    columns = TABLES[name]
-    empty = pd.DataFrame({c: pd.Series([], dtype=col.pandas_dtype()) for c, col in columns.items()})
-    return pa.Schema.from_pandas(empty, preserve_index=False)
+    return pa.Schema.from_pandas(empty_table(name), preserve_index=False)
 
 
 def write_part(

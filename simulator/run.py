@@ -214,8 +214,7 @@ def _write_range(spec: RunSpec, lo: int, hi: int, out: Path, chunk_size: int) ->
     from boneflare.simulator.io import write_part
 
     followup = _follow_up(spec, lo, hi)
-    name = spec.policy.name if spec.policy is not None else ""
-    tables = {**cohort_columns(followup), "decisions": decisions_table(followup, name)}
+    tables = {**cohort_columns(followup), "decisions": decisions_table(followup)}
     return write_part(tables, out, lo // chunk_size)
 
 

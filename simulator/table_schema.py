@@ -141,6 +141,13 @@ TABLES: dict[str, dict[str, Column]] = {
 }
 
 
+def empty_table(name: str) -> pd.DataFrame:
+    """Table ``name`` with no rows: its columns, in order, with their dtypes."""
+    return pd.DataFrame(
+        {c: pd.Series([], dtype=col.pandas_dtype()) for c, col in TABLES[name].items()}
+    )
+
+
 def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with the columns and dtypes of table ``name``, in order."""
     columns = TABLES[name]

@@ -57,6 +57,9 @@ class Coded:
     codes: np.ndarray
     names: tuple[str, ...]
 
+    def __len__(self) -> int:
+        return len(self.codes)
+
     def categorical(self) -> pd.Categorical:
         """The pandas Categorical of these codes."""
         return pd.Categorical.from_codes(self.codes, dtype=_categories(self.names))
@@ -305,8 +308,9 @@ def _truth_columns(fu: FollowUp, rows: np.ndarray | slice) -> Columns:
     }
 
 
-def decisions_table(fu: FollowUp, policy_name: str) -> pd.DataFrame:
+def decisions_table(fu: FollowUp) -> pd.DataFrame:
     """A policy's call at every episode it saw (empty without a policy)."""
+    policy_name = fu.policy.name if fu.policy is not None else ""
     log = fu.decisions
     if log.rows:
         rows = np.concatenate(log.rows)
@@ -359,6 +363,5 @@ def cohort_columns(fu: FollowUp) -> dict[str, Columns]:
 
 def cohort_tables(fu: FollowUp) -> CohortTables:
     """Assemble every table of a finished follow-up (:func:`cohort_columns`, decisions)."""
-    name = fu.policy.name if fu.policy is not None else ""
     tables = {table: _frame(columns) for table, columns in cohort_columns(fu).items()}
-    return CohortTables(**tables, decisions=decisions_table(fu, name))
+    return CohortTables(**tables, decisions=decisions_table(fu))

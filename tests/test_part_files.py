@@ -32,7 +32,7 @@ def test_parts_from_arrays_are_the_parts_from_dataframes(
     followup = _follow_up(RunSpec(load_scenario(preset, overrides), seed), start, start + length)
     from_frames, from_arrays = tmp_path_factory.mktemp("frames"), tmp_path_factory.mktemp("arrays")
     rows_frames = write_part(cohort_tables(followup), from_frames, 0)
-    columns = {**cohort_columns(followup), "decisions": decisions_table(followup, "")}
+    columns = {**cohort_columns(followup), "decisions": decisions_table(followup)}
     rows_arrays = write_part(columns, from_arrays, 0)
     assert rows_frames == rows_arrays
     for folder in sorted(from_frames.iterdir()):
