@@ -38,7 +38,9 @@ P(flare) crosses 0.5 at 12 weeks."""
 PCWG3_WINDOW_SOFTNESS_DAYS = 14.0
 """Half the 8-to-12-week span: the window's edge is blurred over 2 weeks either side."""
 ALP_WITHIN_CV = 0.053
-"""Within-subject biological CV of total ALP, 5.3% (docs/model.md, Serum markers; Fraser 2001)."""
+"""Within-subject biological CV of total ALP in healthy volunteers, 5.3% (EuBIVAS,
+Carobene 2016): the figure published reference change values are built on. Patients
+followed over months vary more (12% in all, Seibel 2002; docs/model.md, Serum markers)."""
 ALP_ANALYTICAL_CV = 0.03
 """Analytical CV of an ALP assay, a few per cent (docs/model.md, section Serum markers)."""
 

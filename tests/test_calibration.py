@@ -11,6 +11,7 @@ from boneflare.simulator import load_scenario, simulate
 from boneflare.simulator.calibration.check import check_tables
 from boneflare.simulator.calibration.figures import (
     all_figures,
+    alp_variation_figures,
     baseline_alp_figures,
     best_response_rates,
     dissociated_response_figures,
@@ -84,7 +85,11 @@ def hand_made() -> CohortTables:
         }
     )
     truth = pd.DataFrame(
-        {"patient_id": [0, 1, 2, 3, 4], "best_response": ["PR", "SD", "PR", "PD", "NE"]}
+        {
+            "patient_id": [0, 1, 2, 3, 4],
+            "best_response": ["PR", "SD", "PR", "PD", "NE"],
+            "new_bone_lesion_day": [np.inf] * 5,
+        }
     )
     empty = pd.DataFrame()
     return CohortTables(
@@ -133,6 +138,50 @@ def test_figures_on_hand_made_tables():
     for target in large_n_targets():
         if target.kind != "ordering":
             assert target.key in keys
+
+
+def test_alp_variation_counts_draws_before_any_bone_disease():
+    """Seibel's statistic: RMS of per-patient CVs, bone-free draws, three draws at least."""
+    patients = pd.DataFrame({"patient_id": [0, 1, 2, 3], "bone_mets": [False, False, True, False]})
+    truth = pd.DataFrame(
+        {"patient_id": [0, 1, 2, 3], "new_bone_lesion_day": [100.0, np.inf, np.inf, np.inf]}
+    )
+    series = {
+        0: [(0, 100), (21, 110), (42, 90), (126, 300)],  # the day-126 draw follows a new lesion
+        1: [(0, 50), (21, 50), (42, 50)],  # CV 0
+        2: [(0, 100), (21, 200), (42, 50)],  # bone metastases: left out
+        3: [(0, 80), (21, 120)],  # two draws: left out
+    }
+    labs = pd.DataFrame(
+        [(pid, day, "alp", float(v)) for pid, draws in series.items() for day, v in draws],
+        columns=["patient_id", "day", "analyte", "value"],
+    )
+    empty = pd.DataFrame()
+    tables = CohortTables(
+        patients=patients,
+        labs=labs,
+        scans=empty,
+        episodes=empty,
+        truth=truth,
+        episode_truth=empty,
+        decisions=empty,
+    )
+    figure = alp_variation_figures(tables)["within_patient_cv_without_bone_disease"]
+    assert figure == pytest.approx(np.sqrt((0.1**2 + 0.0**2) / 2))  # p0: SD 10 over mean 100
+
+
+def test_alp_variation_target_tells_patients_from_healthy_volunteers():
+    """The shipped CV meets Seibel 2002's 12%; the healthy-volunteer 5.3% does not."""
+    target = {t.key: t for t in large_n_targets()}[
+        "alp_variation.within_patient_cv_without_bone_disease"
+    ]
+    figures = {}
+    for within_cv in (None, 0.053):
+        overrides = [] if within_cv is None else [f"alp.within_cv={within_cv}"]
+        tables = simulate(load_scenario("paper", overrides), 5_000, seed=3)
+        figures[within_cv] = {target.key: alp_variation_figures(tables)[target.key.split(".")[1]]}
+    assert target.passes(figures[None])
+    assert not target.passes(figures[0.053])
 
 
 def test_kaplan_meier_median_matches_a_hand_computation():

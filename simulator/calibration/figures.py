@@ -30,6 +30,9 @@ WINDOW_DAYS = 14
 """A draw counts as the five-month draw if within this many days of day 147."""
 RISE_WINDOW = (1, 63)
 """Days in which a draw above baseline is a transient rise (targets.toml [large_n.labs])."""
+MIN_DRAWS_FOR_CV = 3
+"""ALP draws a patient needs to count in the within-patient CV (targets.toml
+[large_n.alp_variation])."""
 GROUPS = ("flare", "benefit", "progression")
 ALP_UPPER_REFERENCE_U_PER_L = 125.0
 """Upper limit of the ALP reference range, 45-125 U/L (Shi 2021, 1.3.2)."""
@@ -151,6 +154,28 @@ def baseline_alp_figures(tables: CohortTables) -> dict[str, float]:
     return {"fraction_bone_mets_above_uln": share}
 
 
+def alp_variation_figures(tables: CohortTables) -> dict[str, float]:
+    """Within-patient CV of measured ALP while a patient has no bone disease.
+
+    A patient without bone metastases at baseline keeps the ALP set point until a new
+    bone lesion appears (``truth.new_bone_lesion_day``, a latent day, possibly beyond
+    the horizon), so its draws before that day vary by measurement alone. The figure is
+    Seibel 2002's statistic over those draws: the root mean square, over patients with
+    at least ``MIN_DRAWS_FOR_CV`` of them, of each patient's SD (``ddof=1``) over mean.
+    """
+    patients = tables.patients
+    free = patients.loc[~patients["bone_mets"].to_numpy(dtype=bool), ["patient_id"]]
+    free = free.merge(tables.truth[["patient_id", "new_bone_lesion_day"]], on="patient_id")
+    labs = tables.labs
+    alp = labs[labs["analyte"] == "alp"].merge(free, on="patient_id")
+    alp = alp[alp["day"].to_numpy() < alp["new_bone_lesion_day"].to_numpy()]
+    stats = alp.groupby("patient_id")["value"].agg(["count", "mean", "std"])
+    stats = stats[stats["count"] >= MIN_DRAWS_FOR_CV]
+    cv = (stats["std"] / stats["mean"]).to_numpy(dtype=float)
+    value = float(np.sqrt(np.mean(cv**2))) if cv.size else np.nan
+    return {"within_patient_cv_without_bone_disease": value}
+
+
 def lab_panel(tables: CohortTables, analyte: str) -> pd.DataFrame:
     """Per bone-metastatic patient: baseline value, five-month value and % of baseline."""
     labs = tables.labs
@@ -231,6 +256,7 @@ def all_figures(tables: CohortTables) -> dict[str, float]:
         {f"dissociated_response.{k}": v for k, v in dissociated_response_figures(tables).items()}
     )
     figures.update({f"alp_baseline.{k}": v for k, v in baseline_alp_figures(tables).items()})
+    figures.update({f"alp_variation.{k}": v for k, v in alp_variation_figures(tables).items()})
     labs = lab_figures(tables)
     for key, value in labs.items():
         if key.startswith(("alp_percent", "calcium_percent")):

@@ -454,9 +454,9 @@ class Alp:
         high=100.0,
     )
     within_cv: float = param(
-        0.053,
-        doc="within-subject biological CV",
-        source="EuBIVAS, Carobene 2016",
+        0.116,
+        doc="within-subject biological CV over months of treatment",
+        source="Seibel 2002 (total 12% with the assay CV)",
         low=0.0,
         high=1.0,
     )
