@@ -20,7 +20,7 @@ from boneflare.simulator.observation import NOT_STOPPED
 from boneflare.simulator.observed import ACTION_NAMES
 from boneflare.simulator.scenarios.schema import ARMS
 from boneflare.simulator.stops import follow_up_ends, stop_consequences
-from boneflare.simulator.table_schema import conform
+from boneflare.simulator.table_schema import conform, empty_table
 from boneflare.simulator.vocabulary import (
     ANALYTES,
     BEST_RESPONSES,
@@ -308,18 +308,25 @@ def _truth_columns(fu: FollowUp, rows: np.ndarray | slice) -> Columns:
     }
 
 
+@functools.cache
+def _no_decisions() -> pd.DataFrame:
+    """The decisions table without a row, built once.
+
+    Building it takes longer than all the other tables of a thousand patients.
+    """
+    return empty_table("decisions")
+
+
 def decisions_table(fu: FollowUp) -> pd.DataFrame:
     """A policy's call at every episode it saw (empty without a policy)."""
-    policy_name = fu.policy.name if fu.policy is not None else ""
     log = fu.decisions
-    if log.rows:
-        rows = np.concatenate(log.rows)
-        slots = np.concatenate(log.slots)
-        p_flare = np.concatenate(log.p_flare)
-        action = np.concatenate(log.action)
-    else:
-        rows = slots = np.array([], dtype=np.int64)
-        p_flare, action = np.array([], dtype=float), np.array([], dtype=np.int8)
+    if not log.rows:
+        return _no_decisions().copy()
+    policy_name = fu.policy.name if fu.policy is not None else ""
+    rows = np.concatenate(log.rows)
+    slots = np.concatenate(log.slots)
+    p_flare = np.concatenate(log.p_flare)
+    action = np.concatenate(log.action)
     pid = fu.patients.baseline.patient_id[rows]
     order = np.lexsort((slots, pid))
     rows, slots, pid = rows[order], slots[order], pid[order]
