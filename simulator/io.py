@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from boneflare.simulator.choices import FORMATS
 from boneflare.simulator.errors import BoneflareError
-from boneflare.simulator.table_schema import conform, empty_table
+from boneflare.simulator.table_schema import TABLES, conform, empty_table
 from boneflare.simulator.tables import Coded, CohortTables, Columns
 
 __all__ = [
@@ -124,8 +124,15 @@ def prepare_folder(out: str | Path, fmt: str = "parquet", force: bool = False) -
 
 @functools.cache
 def arrow_schema(name: str) -> pa.Schema:
-    """The Arrow schema every part of table ``name`` is written in (from its dtypes)."""
-    return pa.Schema.from_pandas(empty_table(name), preserve_index=False)
+    """The Arrow schema every part of table ``name`` is written in (from its dtypes).
+
+    A column that cannot be missing (:attr:`~boneflare.simulator.table_schema.Column.missing`)
+    is not nullable, so Parquet stores it as required.
+    """
+    schema = pa.Schema.from_pandas(empty_table(name), preserve_index=False)
+    columns = TABLES[name]
+    fields = [f.with_nullable(columns[f.name].missing) for f in schema]
+    return pa.schema(fields, metadata=schema.metadata)
 
 
 def write_part(
@@ -145,6 +152,7 @@ def write_part(
         folder.mkdir(exist_ok=True)
         schema = arrow_schema(name)
         table = _arrow_table(data, schema)
+        _check_required(name, table)
         categorical = [f.name for f in schema if pa.types.is_dictionary(f.type)]
         pq.write_table(
             table,
@@ -154,6 +162,16 @@ def write_part(
         )
         rows[name] = table.num_rows
     return rows
+
+
+def _check_required(name: str, table: pa.Table) -> None:
+    """Raise if a column declared never missing holds a missing value."""
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if not field.nullable and column.null_count:
+            raise BoneflareError(
+                f"table {name}: column {field.name} holds {column.null_count} missing "
+                "value(s) but is declared never missing"
+            )
 
 
 def _arrow_table(data: pd.DataFrame | Columns, schema: pa.Schema) -> pa.Table:

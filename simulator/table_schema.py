@@ -28,11 +28,16 @@ from boneflare.simulator.vocabulary import (
 
 @dataclass(frozen=True)
 class Column:
-    """One column: pandas dtype (or categories), unit and meaning."""
+    """One column: pandas dtype (or categories), unit, meaning, and whether it can be NaN.
+
+    Parquet stores a column that cannot be missing as *required*, which writes faster
+    (no definition levels); reading it back gives the same dtype either way.
+    """
 
     dtype: str | tuple[str, ...]
     unit: str
     doc: str
+    missing: bool = False
 
     def pandas_dtype(self):
         """The pandas dtype (a CategoricalDtype for a tuple of categories)."""
@@ -95,34 +100,65 @@ TABLES: dict[str, dict[str, Column]] = {
             "best overall response, bone progression adjudicated",
         ),
         "flare": Column("bool", "", "a latent healing flare happens"),
-        "flare_onset_day": Column("float64", "day", "latent onset of healing (NaN: no flare)"),
-        "flare_duration_days": Column("float64", "day", "onset to peak healing activity"),
-        "flare_observed_day": Column("float64", "day", "first flare episode (NaN: none seen)"),
-        "first_progression_episode_day": Column(
-            "float64", "day", "first episode that is true progression"
+        "flare_onset_day": Column(
+            "float64", "day", "latent onset of healing (NaN: no flare)", missing=True
         ),
-        "progression_day": Column("float64", "day", "true progression on continued treatment"),
-        "soft_progression_day": Column("float64", "day", "RECIST rule met by the true sum"),
-        "new_lesion_day": Column("float64", "day", "a new soft-tissue lesion appears"),
-        "bone_progression_day": Column("float64", "day", "baseline bone disease regrows"),
-        "new_bone_lesion_day": Column("float64", "day", "a new bone lesion appears"),
-        "dropout_day": Column("float64", "day", "leaves follow-up (death, withdrawal)"),
+        "flare_duration_days": Column(
+            "float64", "day", "onset to peak healing activity", missing=True
+        ),
+        "flare_observed_day": Column(
+            "float64", "day", "first flare episode (NaN: none seen)", missing=True
+        ),
+        "first_progression_episode_day": Column(
+            "float64", "day", "first episode that is true progression", missing=True
+        ),
+        "progression_day": Column(
+            "float64", "day", "true progression on continued treatment", missing=True
+        ),
+        "soft_progression_day": Column(
+            "float64", "day", "RECIST rule met by the true sum", missing=True
+        ),
+        "new_lesion_day": Column(
+            "float64", "day", "a new soft-tissue lesion appears", missing=True
+        ),
+        "bone_progression_day": Column(
+            "float64", "day", "baseline bone disease regrows", missing=True
+        ),
+        "new_bone_lesion_day": Column("float64", "day", "a new bone lesion appears", missing=True),
+        "dropout_day": Column(
+            "float64", "day", "leaves follow-up (death, withdrawal)", missing=True
+        ),
         "nonresponder": Column("bool", "", "treatment has no effect"),
         "bone_discordant": Column("bool", "", "bone disease does not respond (mixed response)"),
-        "decay_per_day": Column("float64", "1/day", "Stein-Fojo decay d, soft tissue"),
-        "growth_per_day": Column("float64", "1/day", "Stein-Fojo regrowth g, soft tissue"),
-        "bone_decay_per_day": Column("float64", "1/day", "decay of the bone burden"),
-        "bone_growth_per_day": Column("float64", "1/day", "regrowth of the bone burden"),
-        "alp_normal_u_per_l": Column("float64", "U/L", "non-tumour ALP level"),
-        "alp_bone_excess_u_per_l": Column("float64", "U/L", "ALP excess at baseline bone burden"),
-        "alp_surge_u_per_l": Column("float64", "U/L", "ALP surge at peak healing"),
-        "calcium_set_point_mmol_per_l": Column("float64", "mmol/L", "personal calcium set point"),
-        "stop_day": Column("float64", "day", "treatment stopped by the policy (NaN: never)"),
+        "decay_per_day": Column(
+            "float64", "1/day", "Stein-Fojo decay d, soft tissue", missing=True
+        ),
+        "growth_per_day": Column(
+            "float64", "1/day", "Stein-Fojo regrowth g, soft tissue", missing=True
+        ),
+        "bone_decay_per_day": Column("float64", "1/day", "decay of the bone burden", missing=True),
+        "bone_growth_per_day": Column(
+            "float64", "1/day", "regrowth of the bone burden", missing=True
+        ),
+        "alp_normal_u_per_l": Column("float64", "U/L", "non-tumour ALP level", missing=True),
+        "alp_bone_excess_u_per_l": Column(
+            "float64", "U/L", "ALP excess at baseline bone burden", missing=True
+        ),
+        "alp_surge_u_per_l": Column("float64", "U/L", "ALP surge at peak healing", missing=True),
+        "calcium_set_point_mmol_per_l": Column(
+            "float64", "mmol/L", "personal calcium set point", missing=True
+        ),
+        "stop_day": Column(
+            "float64", "day", "treatment stopped by the policy (NaN: never)", missing=True
+        ),
         "effective_days_lost": Column(
-            "float64", "day", "days of effective treatment lost to the stop"
+            "float64", "day", "days of effective treatment lost to the stop", missing=True
         ),
         "progression_delay_days": Column(
-            "float64", "day", "first progression episode to the stop (or end of follow-up)"
+            "float64",
+            "day",
+            "first progression episode to the stop (or end of follow-up)",
+            missing=True,
         ),
     },
     "episode_truth": {
@@ -134,7 +170,7 @@ TABLES: dict[str, dict[str, Column]] = {
         "patient_id": ID,
         "day": DAY,
         "policy": Column("str", "", "name of the policy"),
-        "p_flare": Column("float64", "", "the policy's probability of flare"),
+        "p_flare": Column("float64", "", "the policy's probability of flare", missing=True),
         "action": Column(ACTION_NAMES, "", "continue, stop or defer"),
         "applied": Column("bool", "", "whether the call changed the course (closed loop)"),
     },

@@ -5,14 +5,19 @@ from __future__ import annotations
 import filecmp
 from pathlib import Path
 
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import seeds, simulation_overrides
 
 from boneflare.simulator import RunSpec, load_scenario
+from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.io import read_cohort, write_part
 from boneflare.simulator.run import _follow_up, write_simulation
 from boneflare.simulator.scenarios.loader import preset_names
+from boneflare.simulator.table_schema import TABLES
 from boneflare.simulator.tables import cohort_columns, cohort_tables, decisions_table
 
 
@@ -49,3 +54,24 @@ def test_a_streamed_run_reads_back_as_the_cohort_in_memory(tmp_path: Path):
         expected = getattr(alone, name)
         assert frame.equals(expected), name
         assert list(frame.dtypes) == list(expected.dtypes), name
+
+
+def test_columns_that_cannot_be_missing_are_stored_as_required(tmp_path: Path):
+    spec = RunSpec(load_scenario("paper"), 4)
+    followup = _follow_up(spec, 0, 300)
+    write_part({**cohort_columns(followup), "decisions": decisions_table(followup)}, tmp_path, 0)
+    for name, columns in TABLES.items():
+        schema = pq.read_schema(next((tmp_path / f"{name}.parquet").iterdir()))
+        for column, declared in columns.items():
+            assert schema.field(column).nullable == declared.missing, (name, column)
+    assert not pq.read_schema(next((tmp_path / "labs.parquet").iterdir())).field("value").nullable
+    assert pq.read_schema(next((tmp_path / "truth.parquet").iterdir())).field("stop_day").nullable
+
+
+def test_a_missing_value_where_none_is_allowed_is_a_clear_error(tmp_path: Path):
+    followup = _follow_up(RunSpec(load_scenario("paper"), 4), 0, 50)
+    columns = cohort_columns(followup)
+    labs = dict(columns["labs"])
+    labs["value"] = np.where(np.arange(len(labs["value"])) == 3, np.nan, labs["value"])
+    with pytest.raises(BoneflareError, match="table labs: column value holds 1 missing value"):
+        write_part({"labs": labs}, tmp_path, 0)
