@@ -308,20 +308,11 @@ def _truth_columns(fu: FollowUp, rows: np.ndarray | slice) -> Columns:
     }
 
 
-@functools.cache
-def _no_decisions() -> pd.DataFrame:
-    """The decisions table without a row, built once.
-
-    Building it takes longer than all the other tables of a thousand patients.
-    """
-    return empty_table("decisions")
-
-
 def decisions_table(fu: FollowUp) -> pd.DataFrame:
     """A policy's call at every episode it saw (empty without a policy)."""
     log = fu.decisions
     if not log.rows:
-        return _no_decisions().copy()
+        return empty_table("decisions")
     policy_name = fu.policy.name if fu.policy is not None else ""
     rows = np.concatenate(log.rows)
     slots = np.concatenate(log.slots)
