@@ -28,9 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
-from boneflare.benchmarks.perf.throughput import SAMPLE_SECONDS, _tree_bytes
+from boneflare.benchmarks.perf.sampler import resident_bytes
+from boneflare.benchmarks.perf.throughput import SAMPLE_SECONDS
 
 MIB = 2.0**20
 
@@ -40,13 +39,10 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> dict[str, flo
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    watched, parent, tree = psutil.Process(child.pid), 0, 0
+    parent, tree = 0, 0
     while child.poll() is None:
-        try:
-            parent = max(parent, watched.memory_info().rss)
-            tree = max(tree, _tree_bytes(watched))
-        except psutil.Error:
-            break
+        own, whole = resident_bytes(child.pid)
+        parent, tree = max(parent, own), max(tree, whole)
         time.sleep(SAMPLE_SECONDS)
     out, err = child.communicate()
     wall = time.perf_counter() - started

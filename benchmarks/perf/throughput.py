@@ -27,8 +27,7 @@ import sys
 import tempfile
 import time
 
-import psutil
-
+from boneflare.benchmarks.perf.sampler import resident_bytes
 from boneflare.simulator import RunSpec, load_scenario, simulate
 from boneflare.simulator.engine import engines
 from boneflare.simulator.engine.batched import run_event_loop
@@ -78,17 +77,6 @@ def measure(mode: str, patients: int, workers: int, seed: int, scenario: str) ->
     }
 
 
-def _tree_bytes(process: psutil.Process) -> int:
-    """Resident set of a process and all its descendants at this instant."""
-    total = 0
-    for p in [process, *process.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:  # a worker that has just exited
-            pass
-    return total
-
-
 def _child(mode: str, patients: int, workers: int, seed: int, scenario: str) -> dict:
     command = [
         sys.executable,
@@ -107,12 +95,9 @@ def _child(mode: str, patients: int, workers: int, seed: int, scenario: str) -> 
     ]
     with tempfile.TemporaryFile("w+") as out:
         child = subprocess.Popen(command, stdout=out, text=True)
-        watched, peak = psutil.Process(child.pid), 0
+        peak = 0
         while child.poll() is None:
-            try:
-                peak = max(peak, _tree_bytes(watched))
-            except psutil.Error:
-                break
+            peak = max(peak, resident_bytes(child.pid)[1])
             time.sleep(SAMPLE_SECONDS)
         if child.returncode:
             raise SystemExit(f"measurement {mode} failed with status {child.returncode}")
