@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, check_timeout, die_with_parent
+from boneflare.simulator.allocator import keep_freed_memory
 from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.validation import check_choice, check_count
 
@@ -125,11 +126,14 @@ def _install(context: Any, threads: int) -> None:
     Native thread pools (OpenMP, BLAS) of a worker are limited to its share of the
     CPUs, so N workers on N cores do not start N x N threads. Ctrl-C is left to the
     parent, which ends the pool and keeps what is finished; a worker dies with the
-    parent (Linux), so even ``kill -9`` of the parent leaves none running.
+    parent (Linux), so even ``kill -9`` of the parent leaves none running. A worker,
+    and the classifiers' children forked from it, keep the memory they free for their
+    next unit (:func:`~boneflare.simulator.allocator.keep_freed_memory`).
     """
     global _WORKER_CONTEXT, _THREAD_LIMIT
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(os.getppid())
+    keep_freed_memory()
     _WORKER_CONTEXT = context
     from threadpoolctl import threadpool_limits
 
