@@ -21,23 +21,31 @@ TABLES = ("results", "predictions", "failures")
 
 
 def parquet_bytes(table: pa.Table, *, unit_file: bool = False) -> bytes:
-    """A table as the bytes of a Parquet file.
+    """A table as the bytes of a Parquet file, dictionary-encoding its text columns only.
 
-    A ``unit_file`` (one unit's table, read back only by a resume or the final
-    consolidation) is written twice as fast: dictionary encoding on its text columns
-    only and no column statistics. The run's final tables keep Parquet's defaults.
+    Dictionary encoding of the numeric columns (Parquet's default) is mostly wasted on
+    values such as ``p_flare`` and doubled the time of writing a run's predictions
+    (3.2 million rows in the default benchmark: 1.04 s against 0.58 s, for files 14%
+    larger). A ``unit_file`` (one unit's table, read back only by a resume or the final
+    consolidation) has no column statistics; the run's final tables keep them for the
+    columns readers select by (:data:`STATISTICS`).
     """
-    options: dict[str, Any] = {}
-    if unit_file:
-        text = [
-            f.name
-            for f in table.schema
-            if not (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))
-        ]
-        options = {"use_dictionary": text, "write_statistics": False}
+    text = [
+        f.name
+        for f in table.schema
+        if not (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))
+    ]
+    statistics: bool | list[str] = False
+    if not unit_file:
+        statistics = [name for name in STATISTICS if name in table.schema.names]
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, **options)
+    pq.write_table(table, sink, use_dictionary=text, write_statistics=statistics)
     return sink.getvalue().to_pybytes()
+
+
+STATISTICS = ("scenario", "task", "classifier", "replicate", "metric")
+"""Columns of a run's final tables whose Parquet statistics are written (readers select
+rows by them)."""
 
 
 SCHEMAS: dict[str, pa.Schema] = {
