@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import platform
 import resource
@@ -9,14 +11,29 @@ import resource
 import numpy as np
 import pytest
 
-from boneflare.simulator import simulate
+from boneflare.simulator import allocator, simulate
 from boneflare.simulator.allocator import keep_freed_memory
+
+
+def _glibc_defaults() -> None:
+    """Set glibc's documented default thresholds (128 KiB), without their dynamic raise.
+
+    A forked worker inherits its parent's heap, and glibc raises the mmap threshold
+    each time a large mapped block is freed: after other tests, the parent's may
+    already keep 8 MB blocks, which would hide what the default costs.
+    """
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    assert libc.mallopt(allocator.M_MMAP_THRESHOLD, 128 * 1024)
+    assert libc.mallopt(allocator.M_TRIM_THRESHOLD, 128 * 1024)
 
 
 def _faults_of_reallocating(keep: bool) -> int:
     """Minor page faults of allocating, touching and freeing 8 MB arrays 20 times."""
     if keep:
         assert keep_freed_memory()
+    else:
+        _glibc_defaults()
     np.ones(2**20).sum()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(20):
