@@ -5,13 +5,16 @@ pickle (about 13 MB per 16,384 patients), be unpickled there, and be copied once
 into the cohort's columns (:mod:`boneflare.simulator.assembly`): a quarter of a run's
 CPU time, all of it in the one parent process. Here the parent instead creates and
 maps one anonymous in-memory file (``memfd_create``) holding a region per column of
-every table, sized for the most rows a chunk can have (:func:`rows_per_patient`), and
-each worker writes its chunk's column arrays straight into its chunk's slot of every
-region (``pwrite`` through ``/proc/<parent>/fd/<n>``) and returns only its row counts.
-As each chunk's counts arrive, in patient order, the parent slides its rows down to
-follow the previous chunk's (rows stay in patient order, as in the chunk tables); at
-the end it frees the unused tails and wraps the packed regions as the cohort's
-columns, without a copy.
+every table, sized for the most rows the cohort can have (:func:`rows_per_patient`),
+and a small header of each chunk's row counts. Each worker, its chunk simulated,
+publishes the chunk's row counts in the header, waits until every earlier chunk has
+published its own (those chunks were handed out before it, so they are running or
+done), and writes its columns straight to their final rows (``pwrite`` through
+``/proc/<parent>/fd/<n>``): rows stay in patient order, as in the chunk tables, and
+nobody moves them again. The parent only adds up the counts; at the end it frees the
+unused tails and wraps the regions as the cohort's columns, without a copy. A chunk
+that fails marks itself failed in the header, so the chunks waiting for it fail too
+instead of waiting forever.
 
 The file is unlinked from birth: it disappears with the last descriptor and mapping
 (the parent's, once the tables are gone), whatever happens to the run. Linux only;
@@ -24,6 +27,7 @@ from __future__ import annotations
 import mmap
 import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -38,6 +42,12 @@ from boneflare.simulator.vocabulary import ANALYTES
 
 PAGE: Final[int] = mmap.PAGESIZE
 """Regions start on a page boundary, so that their unused tails can be freed."""
+
+PENDING, COUNTED, FAILED = 0, 1, 2
+"""States of a chunk in the header: not yet counted, rows counted, failed."""
+
+WAIT_SECONDS: Final[tuple[float, float]] = (0.0002, 0.005)
+"""First and longest pause between two looks at the header while earlier chunks run."""
 
 
 def available() -> bool:
@@ -92,25 +102,43 @@ class Layout:
     ----------
     path : str
         ``/proc/<parent pid>/fd/<n>``: the parent's descriptor of the file.
+    owner : int
+        The parent's process id (a worker whose parent is gone stops waiting).
     chunk_size : int
         Patients per chunk; chunk ``k`` starts at patient ``k * chunk_size``.
+    chunks : int
+        Chunks of the cohort.
     regions : dict of (table, column) to Region
         The region of every column of every table.
     size : int
         Bytes of the whole file.
+
+    Notes
+    -----
+    The file opens with the header: each chunk's state (int8: ``PENDING``,
+    ``COUNTED`` or ``FAILED``), then its row count in every table (int64, in
+    ``TABLES`` order), chunk by chunk.
     """
 
     path: str
+    owner: int
     chunk_size: int
+    chunks: int
     regions: dict[tuple[str, str], Region]
     size: int
 
+    @property
+    def counts_offset(self) -> int:
+        """Byte offset of the row counts in the header (after the states)."""
+        return -(-self.chunks // 8) * 8
+
     @staticmethod
     def plan(path: str, scenario: Scenario, n_patients: int, chunk_size: int) -> Layout:
-        """Lay out every column for ``n_patients`` in chunks of ``chunk_size``."""
+        """Lay out the header and every column for ``n_patients`` in chunks of ``chunk_size``."""
         chunks = -(-n_patients // chunk_size)
         bound = rows_per_patient(scenario)
-        regions, offset = {}, 0
+        header = -(-chunks // 8) * 8 + chunks * len(TABLES) * 8
+        regions, offset = {}, _page_up(header)
         for table, columns in TABLES.items():
             slot_rows = bound[table] * chunk_size
             for column, spec in columns.items():
@@ -118,7 +146,7 @@ class Layout:
                 capacity = slot_rows * chunks
                 regions[(table, column)] = Region(offset, dtype, slot_rows, capacity)
                 offset += _page_up(capacity * dtype.itemsize)
-        return Layout(path, chunk_size, regions, offset)
+        return Layout(path, os.getpid(), chunk_size, chunks, regions, offset)
 
 
 def _column_values(values: np.ndarray | Coded, dtype: np.dtype, name: str) -> np.ndarray:
@@ -137,34 +165,82 @@ def _write_all(fd: int, data: memoryview, offset: int) -> None:
 
 
 def write_chunk(tables: dict[str, Columns], layout: Layout, lo: int) -> dict[str, int]:
-    """Write one chunk's columns into their slots; return the rows of each table.
+    """Write one chunk's columns to their final rows; return the rows of each table.
 
-    ``tables`` is what :func:`~boneflare.simulator.tables.cohort_columns` returns.
+    ``tables`` is what :func:`~boneflare.simulator.tables.cohort_columns` returns. The
+    chunk's row counts are published first; the rows it goes to follow those of every
+    earlier chunk, so it waits for their counts (:func:`_rows_before`).
 
     Raises
     ------
     ValueError
-        If a table has more rows than its slot (the bound of :func:`rows_per_patient`
-        would be wrong: nothing is written past a slot).
+        If a table has more rows than the bound of :func:`rows_per_patient` allows a
+        chunk (the bound would be wrong: nothing is written).
+    RuntimeError
+        If an earlier chunk failed, or the parent is gone.
     """
-    slot = lo // layout.chunk_size
+    chunk = lo // layout.chunk_size
     fd = os.open(layout.path, os.O_RDWR)
     try:
-        rows = {}
+        rows = {table: len(next(iter(columns.values()), ())) for table, columns in tables.items()}
+        for table, n in rows.items():
+            room = layout.regions[(table, next(iter(TABLES[table])))].slot_rows
+            if n > room:
+                raise ValueError(f"{table}: {n} rows in a chunk, room for {room}")
+        counts = np.array([rows.get(table, 0) for table in TABLES], dtype=np.int64)
+        _write_all(fd, memoryview(counts).cast("B"), _counts_at(layout, chunk))
+        _write_all(fd, memoryview(bytes([COUNTED])), chunk)
+        before = dict(zip(TABLES, _rows_before(fd, layout, chunk).tolist(), strict=True))
         for table, columns in tables.items():
-            rows[table] = n = len(next(iter(columns.values()), ()))  # its first column's
-            if not n:
+            if not rows[table]:
                 continue
             for column, values in columns.items():
                 region = layout.regions[(table, column)]
-                if n > region.slot_rows:
-                    raise ValueError(f"{table}: {n} rows in a chunk, room for {region.slot_rows}")
                 array = _column_values(values, region.dtype, column)
-                at = region.offset + slot * region.slot_rows * region.dtype.itemsize
+                at = region.offset + before[table] * region.dtype.itemsize
                 _write_all(fd, memoryview(array).cast("B"), at)
         return rows
     finally:
         os.close(fd)
+
+
+def fail_chunk(layout: Layout, lo: int) -> None:
+    """Mark the chunk starting at patient ``lo`` failed, so that later chunks stop waiting."""
+    try:
+        fd = os.open(layout.path, os.O_RDWR)
+    except OSError:  # the parent, and the file with it, is gone: nobody waits
+        return
+    try:
+        _write_all(fd, memoryview(bytes([FAILED])), lo // layout.chunk_size)
+    finally:
+        os.close(fd)
+
+
+def _counts_at(layout: Layout, chunk: int) -> int:
+    """Byte offset of a chunk's row counts in the header."""
+    return layout.counts_offset + chunk * len(TABLES) * 8
+
+
+def _rows_before(fd: int, layout: Layout, chunk: int) -> np.ndarray:
+    """Rows of every table in the chunks before ``chunk``, once all of them are counted.
+
+    Those chunks were handed out before this one (a pool takes its tasks in order), so
+    each is running or done; chunk 0 waits for nothing.
+    """
+    pause = WAIT_SECONDS[0]
+    while True:
+        states = np.frombuffer(os.pread(fd, chunk, 0), dtype=np.int8)
+        if (states == FAILED).any():
+            raise RuntimeError("an earlier chunk of the cohort failed")
+        if (states == COUNTED).all():
+            break
+        if os.getppid() != layout.owner:
+            raise RuntimeError("the process that started the run is gone")
+        time.sleep(pause)
+        pause = min(2 * pause, WAIT_SECONDS[1])
+    size = chunk * len(TABLES) * 8
+    counts = np.frombuffer(os.pread(fd, size, layout.counts_offset), dtype=np.int64)
+    return counts.reshape(chunk, len(TABLES)).sum(axis=0)
 
 
 class Arena:
@@ -172,8 +248,8 @@ class Arena:
 
     Use it as a context manager: leaving closes the parent's descriptor, and after a
     failure its mapping too (the file is freed once the tables built from it are gone).
-    Each chunk is packed as soon as its row counts arrive (:meth:`add`, in patient
-    order), while the workers go on with later chunks, which write only above it.
+    The parent only adds up each chunk's rows as they arrive (:meth:`add`, in patient
+    order); the workers write the rows where they belong.
     """
 
     def __init__(self, scenario: Scenario, n_patients: int, chunk_size: int) -> None:
@@ -206,13 +282,9 @@ class Arena:
             self.fd = -1
 
     def add(self, rows: dict[str, int]) -> None:
-        """Pack the next chunk: slide its rows down behind the previous chunk's."""
-        for key, column in self.columns.items():
-            count, filled = rows[key[0]], self.filled[key]
-            start = self.chunks * self.layout.regions[key].slot_rows
-            if start != filled and count:
-                column[filled : filled + count] = column[start : start + count]
-            self.filled[key] = filled + count
+        """Count the next chunk's rows (its worker wrote them behind the previous chunk's)."""
+        for key in self.columns:
+            self.filled[key] += rows[key[0]]
         self.chunks += 1
 
     def result(self) -> CohortTables:

@@ -441,8 +441,16 @@ def _in_place(spec: RunSpec, options: dict[str, Any]) -> bool:
 
 
 def _fill_range(spec: RunSpec, lo: int, hi: int, layout: arena.Layout) -> dict[str, int]:
-    """Simulate patients ``lo .. hi - 1`` into their slots of the shared file; count rows."""
-    return arena.write_chunk(cohort_columns(_follow_up(spec, lo, hi)), layout, lo)
+    """Simulate patients ``lo .. hi - 1`` into their rows of the shared file; count rows.
+
+    A chunk that fails, however, is marked failed there first: later chunks wait for
+    its row counts (:func:`boneflare.simulator.arena.write_chunk`).
+    """
+    try:
+        return arena.write_chunk(cohort_columns(_follow_up(spec, lo, hi)), layout, lo)
+    except BaseException:
+        arena.fail_chunk(layout, lo)
+        raise
 
 
 def _assemble_in_place(

@@ -106,6 +106,26 @@ def test_a_chunk_that_overflows_its_slot_fails_the_run_and_leaves_nothing(monkey
     assert _open_files() == [] and not _mapped()
 
 
+def test_a_failing_chunk_fails_the_run_instead_of_leaving_later_chunks_waiting(monkeypatch):
+    import time
+
+    from boneflare.simulator import run
+
+    real = run._follow_up
+
+    def follow_up(spec, lo, hi):
+        if lo == 100:  # later chunks finish first and wait for this one's row counts
+            time.sleep(0.5)
+            raise RuntimeError("chunk 1 broke")
+        return real(spec, lo, hi)
+
+    monkeypatch.setattr(run, "_follow_up", follow_up)
+    with pytest.raises(RuntimeError, match="chunk 1 broke"):
+        simulate("paper", 600, 5, workers=2, chunk_size=100)
+    gc.collect()
+    assert _open_files() == [] and not _mapped()
+
+
 def test_a_policy_or_an_executor_takes_the_copying_path():
     from concurrent.futures import ThreadPoolExecutor
 

@@ -60,9 +60,11 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> dict[str, flo
 
 
 def _memory(python: str, patients: int, workers: int) -> list[str]:
-    code = (
+    code = (  # every column read once, as using the cohort would (see read_every_column)
         "from boneflare.simulator import simulate; "
-        f"simulate('paper', {patients}, 7, workers={workers}, progress=False)"
+        f"tables = simulate('paper', {patients}, 7, workers={workers}, progress=False); "
+        "from boneflare.benchmarks.perf.throughput import read_every_column; "
+        "read_every_column(tables)"
     )
     return [python, "-c", code]
 
