@@ -60,12 +60,19 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> dict[str, flo
 
 
 def _memory(python: str, patients: int, workers: int) -> list[str]:
-    code = (  # every column read once, as using the cohort would (see read_every_column)
-        "from boneflare.simulator import simulate; "
-        f"tables = simulate('paper', {patients}, 7, workers={workers}, progress=False); "
-        "from boneflare.benchmarks.perf.throughput import read_every_column; "
-        "read_every_column(tables)"
-    )
+    # Every column is read once after the run, as using the cohort would (see
+    # ``throughput.read_every_column``); written out here so that an older install runs it.
+    code = f"""
+import numpy as np
+from boneflare.simulator import simulate
+tables = simulate('paper', {patients}, 7, workers={workers}, progress=False)
+for _, frame in tables.items():
+    for name in frame.columns:
+        values = frame[name].array
+        data = np.asarray(getattr(values, 'codes', values))
+        if data.dtype.kind in 'biuf':
+            np.add.reduce(data.view(np.uint8).reshape(-1), dtype=np.uint64)
+"""
     return [python, "-c", code]
 
 
