@@ -49,6 +49,9 @@ PENDING, COUNTED, FAILED = 0, 1, 2
 WAIT_SECONDS: Final[tuple[float, float]] = (0.0002, 0.005)
 """First and longest pause between two looks at the header while earlier chunks run."""
 
+COUNTS_BYTES: Final[int] = len(TABLES) * np.dtype(np.int64).itemsize
+"""Bytes of one chunk's row counts in the header (one int64 per table)."""
+
 
 def available() -> bool:
     """Whether this platform can share an anonymous file by its ``/proc`` path."""
@@ -130,14 +133,14 @@ class Layout:
     @property
     def counts_offset(self) -> int:
         """Byte offset of the row counts in the header (after the states)."""
-        return -(-self.chunks // 8) * 8
+        return _counts_offset(self.chunks)
 
     @staticmethod
     def plan(path: str, scenario: Scenario, n_patients: int, chunk_size: int) -> Layout:
         """Lay out the header and every column for ``n_patients`` in chunks of ``chunk_size``."""
         chunks = -(-n_patients // chunk_size)
         bound = rows_per_patient(scenario)
-        header = -(-chunks // 8) * 8 + chunks * len(TABLES) * 8
+        header = _counts_offset(chunks) + chunks * COUNTS_BYTES
         regions, offset = {}, _page_up(header)
         for table, columns in TABLES.items():
             slot_rows = bound[table] * chunk_size
@@ -216,9 +219,14 @@ def fail_chunk(layout: Layout, lo: int) -> None:
         os.close(fd)
 
 
+def _counts_offset(chunks: int) -> int:
+    """Byte offset of the row counts in the header: after one state byte per chunk, aligned."""
+    return -(-chunks // 8) * 8
+
+
 def _counts_at(layout: Layout, chunk: int) -> int:
     """Byte offset of a chunk's row counts in the header."""
-    return layout.counts_offset + chunk * len(TABLES) * 8
+    return layout.counts_offset + chunk * COUNTS_BYTES
 
 
 def _rows_before(fd: int, layout: Layout, chunk: int) -> np.ndarray:
@@ -238,8 +246,7 @@ def _rows_before(fd: int, layout: Layout, chunk: int) -> np.ndarray:
             raise RuntimeError("the process that started the run is gone")
         time.sleep(pause)
         pause = min(2 * pause, WAIT_SECONDS[1])
-    size = chunk * len(TABLES) * 8
-    counts = np.frombuffer(os.pread(fd, size, layout.counts_offset), dtype=np.int64)
+    counts = np.frombuffer(os.pread(fd, chunk * COUNTS_BYTES, layout.counts_offset), np.int64)
     return counts.reshape(chunk, len(TABLES)).sum(axis=0)
 
 
@@ -263,8 +270,7 @@ class Arena:
             for key, region in self.layout.regions.items()
             if region.capacity
         }
-        self.filled = dict.fromkeys(self.columns, 0)
-        self.chunks = 0
+        self.rows = dict.fromkeys(TABLES, 0)  # rows written so far, per table
 
     def __enter__(self) -> Arena:
         return self
@@ -283,9 +289,8 @@ class Arena:
 
     def add(self, rows: dict[str, int]) -> None:
         """Count the next chunk's rows (its worker wrote them behind the previous chunk's)."""
-        for key in self.columns:
-            self.filled[key] += rows[key[0]]
-        self.chunks += 1
+        for table, count in rows.items():
+            self.rows[table] += count
 
     def result(self) -> CohortTables:
         """Free the unused tails and return the cohort's tables (views of the file)."""
@@ -306,7 +311,7 @@ class Arena:
 
     def _packed(self, key: tuple[str, str]) -> np.ndarray | None:
         """The packed rows of a column (None if it has none); its unused tail is freed."""
-        filled = self.filled.get(key, 0)
+        filled = self.rows[key[0]] if key in self.columns else 0
         if not filled:
             return None
         region = self.layout.regions[key]

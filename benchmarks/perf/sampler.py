@@ -11,6 +11,7 @@ slower than the same run unobserved. On Linux a sample here reads only the tree'
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 PROC = Path("/proc")
 
 
+@functools.cache
 def _proc_usable() -> bool:
     """Whether this machine lists each thread's children in ``/proc`` (Linux 3.5 and later)."""
     own = PROC / str(os.getpid()) / "task" / str(os.getpid()) / "children"
