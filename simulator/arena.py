@@ -29,16 +29,21 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 
 from boneflare.simulator import draws as D
+from boneflare.simulator.lazy import lazy_module
 from boneflare.simulator.scenarios.schema import Scenario
 from boneflare.simulator.table_schema import TABLES, empty_table
 from boneflare.simulator.tables import Coded, CohortTables, Columns
 from boneflare.simulator.vocabulary import ANALYTES
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # a streamed run never needs it (boneflare.simulator.lazy)
 
 PAGE: Final[int] = mmap.PAGESIZE
 """Regions start on a page boundary, so that their unused tails can be freed."""

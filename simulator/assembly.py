@@ -13,12 +13,17 @@ twice over (chunks kept, then concatenated).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 
+from boneflare.simulator.lazy import lazy_module
 from boneflare.simulator.tables import CohortTables
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # a streamed run never needs it (boneflare.simulator.lazy)
 
 MARGIN: Final[float] = 2.0
 """Room reserved per table: this many times the first chunk's rows per patient."""

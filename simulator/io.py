@@ -5,9 +5,9 @@ A Parquet table is one dataset: a folder ``<table>.parquet/`` of part files
 ``part-000000.parquet``, ``part-000001.parquet``, ... (one per chunk of patients, in
 patient order), which a worker process can write by itself; pandas, pyarrow, Polars,
 DuckDB and Spark read the folder as one table. Categorical columns are
-dictionary-encoded, and statistics (min/max) are kept only for the identifier and day
-columns, which readers filter on. A CSV table is one file. Folders written before
-parts (one ``<table>.parquet`` file) read back the same.
+dictionary-encoded, and statistics (min/max) are kept only for the identifier columns,
+on which a reader's filter can skip whole parts. A CSV table is one file. Folders
+written before parts (one ``<table>.parquet`` file) read back the same.
 A folder is never overwritten silently: an existing one is refused unless ``force``,
 and then only the files this module writes are replaced; a benchmark run folder is
 always refused.
@@ -21,16 +21,22 @@ import json
 import platform
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from boneflare.simulator import arrow_arrays
 from boneflare.simulator.choices import FORMATS
 from boneflare.simulator.errors import BoneflareError
-from boneflare.simulator.table_schema import TABLES, conform, empty_table
+from boneflare.simulator.lazy import lazy_module
+from boneflare.simulator.table_schema import TABLES, conform
 from boneflare.simulator.tables import Coded, CohortTables, Columns
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # a streamed run never needs it (boneflare.simulator.lazy)
 
 __all__ = [
     "FORMATS",
@@ -50,8 +56,10 @@ BENCHMARK_KIND = "boneflare-benchmark"
 """``kind`` in the provenance of a benchmark run folder."""
 PART = "part-{:06d}.parquet"
 """Name of the ``k``-th part file (chunk ``k`` of the cohort) of a Parquet table."""
-STATISTICS = ("patient_id", "episode_id", "day")
-"""Columns whose Parquet statistics are written (readers filter on them)."""
+STATISTICS = ("patient_id", "episode_id")
+"""Columns whose Parquet statistics are written: a part holds a range of patients, so a
+reader filtering on these skips the parts outside its range. Every part spans all
+follow-up days, so ``day`` statistics could skip none; they took 15% of writing ``labs``."""
 
 
 def folder_kind(folder: str | Path) -> str | None:
@@ -122,17 +130,37 @@ def prepare_folder(out: str | Path, fmt: str = "parquet", force: bool = False) -
     return out
 
 
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "int16": pa.int16(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "str": pa.large_string(),
+}
+"""The Arrow type of each dtype a column can have (``Column.dtype``), as pandas maps it."""
+CATEGORICAL = pa.dictionary(pa.int8(), pa.large_string())
+"""The Arrow type of a categorical column: int8 codes into its category names."""
+
+
 @functools.cache
 def arrow_schema(name: str) -> pa.Schema:
     """The Arrow schema every part of table ``name`` is written in (from its dtypes).
 
     A column that cannot be missing (:attr:`~boneflare.simulator.table_schema.Column.missing`)
-    is not nullable, so Parquet stores it as required.
+    is not nullable, so Parquet stores it as required. The schema carries no pandas
+    metadata: readers restore the dtypes from the Arrow types (and
+    :func:`read_cohort` from :data:`~boneflare.simulator.table_schema.TABLES`).
     """
-    schema = pa.Schema.from_pandas(empty_table(name), preserve_index=False)
-    columns = TABLES[name]
-    fields = [f.with_nullable(columns[f.name].missing) for f in schema]
-    return pa.schema(fields, metadata=schema.metadata)
+    fields = [
+        pa.field(
+            column,
+            CATEGORICAL if isinstance(spec.dtype, tuple) else ARROW_TYPES[spec.dtype],
+            nullable=spec.missing,
+        )
+        for column, spec in TABLES[name].items()
+    ]
+    return pa.schema(fields)
 
 
 def write_part(
@@ -175,28 +203,24 @@ def _check_required(name: str, table: pa.Table) -> None:
 
 
 def _arrow_table(data: pd.DataFrame | Columns, schema: pa.Schema) -> pa.Table:
-    """One table in ``schema``: from a DataFrame, or straight from its column arrays."""
-    if isinstance(data, pd.DataFrame):
+    """One table in ``schema``: from a DataFrame, or straight from its column arrays.
+
+    Column arrays become Arrow arrays without pandas (:mod:`~boneflare.simulator.arrow_arrays`),
+    so a streamed run never imports it.
+    """
+    if not isinstance(data, dict):
         # One thread: each worker writes its own part, and the cores are already busy.
         return pa.Table.from_pandas(data, preserve_index=False, nthreads=1).cast(schema)
     arrays = []
     for field in schema:
         values = data[field.name]
         if isinstance(values, Coded):
-            indices = pa.array(values.codes, type=field.type.index_type)
-            arrays.append(
-                pa.DictionaryArray.from_arrays(indices, _dictionary(field.type, values.names))
-            )
+            arrays.append(arrow_arrays.dictionary(values.codes, values.names, field.type))
+        elif pa.types.is_large_string(field.type):
+            arrays.append(arrow_arrays.strings(list(values), field.type))
         else:
-            # NaN is stored as null, as from a DataFrame.
-            arrays.append(pa.array(values, type=field.type, from_pandas=True))
+            arrays.append(arrow_arrays.numbers(values, field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-@functools.cache
-def _dictionary(kind: pa.DictionaryType, names: tuple[str, ...]) -> pa.Array:
-    """The dictionary (category names) of a categorical column, built once."""
-    return pa.array(list(names), type=kind.value_type)
 
 
 class TableWriter:

@@ -1,8 +1,13 @@
-"""Names of a package imported on first use (PEP 562), so that importing it stays cheap.
+"""Names and modules imported on first use, so that importing boneflare stays cheap.
 
 ``import boneflare``, ``boneflare.simulator`` and ``boneflare.simulator.engine`` list
 their public names with the module each comes from; :func:`lazy_getattr` makes the
 package's ``__getattr__`` that imports a name's module only when the name is used.
+
+:func:`lazy_module` stands for a module that only some functions of a module need:
+the simulator's modules use it for pandas, which a run streamed to Parquet never needs
+(its tables go from NumPy arrays to Arrow), and whose import is about a second of a
+command's start-up on a small machine.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any
 
 
 def lazy_getattr(package: str, exports: Mapping[str, str]) -> Callable[[str], object]:
@@ -38,3 +45,45 @@ def lazy_getattr(package: str, exports: Mapping[str, str]) -> Callable[[str], ob
         return value
 
     return getattr_
+
+
+class LazyModule:
+    """Stands for a module, imported at the first use of one of its attributes.
+
+    The module is not put in ``sys.modules`` before that use, so other libraries that
+    check for it there (pyarrow checks for pandas) see it only once it is imported.
+
+    Parameters
+    ----------
+    name : str
+        The module's dotted name.
+
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        module = self._module
+        if module is None:
+            module = self._module = importlib.import_module(self._name)
+        return getattr(module, attribute)
+
+    def __repr__(self) -> str:
+        state = "imported" if self._module is not None else "not imported yet"
+        return f"<lazy module {self._name!r}, {state}>"
+
+
+def lazy_module(name: str) -> Any:
+    """Return a stand-in for module ``name`` that imports it at its first attribute use.
+
+    Use it with the real import for type checkers::
+
+        if TYPE_CHECKING:
+            import pandas as pd
+        else:
+            pd = lazy_module("pandas")
+
+    """
+    return LazyModule(name)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import pandas as pd
 
 from boneflare.simulator.errors import BoneflareError, FutureDataError
+from boneflare.simulator.lazy import lazy_module
 from boneflare.simulator.vocabulary import (
     ARMS,
     BONE_NAMES,
@@ -32,6 +32,11 @@ from boneflare.simulator.vocabulary import (
     RECIST_RESPONSES,
     RESPONSE_NAMES,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # a streamed run never needs it (boneflare.simulator.lazy)
 
 __all__ = [  # the vocabulary and RECIST cut-offs are re-exported: classifiers read them here
     "ACTION_CONTINUE",

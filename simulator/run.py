@@ -36,7 +36,7 @@ from boneflare.simulator.tables import (
     CohortTables,
     cohort_columns,
     cohort_tables,
-    decisions_table,
+    decisions_columns,
 )
 from boneflare.simulator.validation import check_choice, check_count, check_seed
 
@@ -214,7 +214,7 @@ def _write_range(spec: RunSpec, lo: int, hi: int, out: Path, chunk_size: int) ->
     from boneflare.simulator.io import write_part
 
     followup = _follow_up(spec, lo, hi)
-    tables = {**cohort_columns(followup), "decisions": decisions_table(followup)}
+    tables = {**cohort_columns(followup), "decisions": decisions_columns(followup)}
     return write_part(tables, out, lo // chunk_size)
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from boneflare.simulator.lazy import lazy_module
 from boneflare.simulator.observed import ACTION_NAMES
 from boneflare.simulator.vocabulary import (
     ANALYTES,
@@ -25,6 +25,11 @@ from boneflare.simulator.vocabulary import (
     STAGES,
     UNITS,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # a streamed run never needs it (boneflare.simulator.lazy)
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,16 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from boneflare.simulator import observation as O
 from boneflare.simulator.cohort import BLASTIC, LYTIC
 from boneflare.simulator.engine.visits import LabVisits, ScanVisits, lab_visits, scan_visits
+from boneflare.simulator.lazy import lazy_module
 from boneflare.simulator.observation import NOT_STOPPED
 from boneflare.simulator.observed import ACTION_NAMES
 from boneflare.simulator.scenarios.schema import ARMS
 from boneflare.simulator.stops import follow_up_ends, stop_consequences
-from boneflare.simulator.table_schema import conform, empty_table
+from boneflare.simulator.table_schema import TABLES, conform, empty_table
 from boneflare.simulator.vocabulary import (
     ANALYTES,
     BEST_RESPONSES,
@@ -35,7 +35,11 @@ from boneflare.simulator.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from boneflare.simulator.engine.followup import FollowUp
+else:
+    pd = lazy_module("pandas")  # a streamed run never needs it (boneflare.simulator.lazy)
 
 SD_MIN_DAYS = 35
 """RECIST 1.1: stable disease counts as best response only once met at least this many
@@ -308,11 +312,16 @@ def _truth_columns(fu: FollowUp, rows: np.ndarray | slice) -> Columns:
     }
 
 
-def decisions_table(fu: FollowUp) -> pd.DataFrame:
-    """A policy's call at every episode it saw (empty without a policy)."""
+def decisions_columns(fu: FollowUp) -> Columns:
+    """A policy's call at every episode it saw, as arrays by column (none without a policy)."""
     log = fu.decisions
     if not log.rows:
-        return empty_table("decisions")
+        return {
+            column: _cat([], spec.dtype)
+            if isinstance(spec.dtype, tuple)
+            else np.array([], dtype=object if spec.dtype == "str" else spec.dtype)
+            for column, spec in TABLES["decisions"].items()
+        }
     policy_name = fu.policy.name if fu.policy is not None else ""
     rows = np.concatenate(log.rows)
     slots = np.concatenate(log.slots)
@@ -321,18 +330,22 @@ def decisions_table(fu: FollowUp) -> pd.DataFrame:
     pid = fu.patients.baseline.patient_id[rows]
     order = np.lexsort((slots, pid))
     rows, slots, pid = rows[order], slots[order], pid[order]
-    frame = _frame(
-        {
-            "episode_id": episode_key(pid, slots),
-            "patient_id": pid,
-            "day": fu.schedule.ct_day[rows, slots],
-            "policy": [policy_name] * rows.size,
-            "p_flare": p_flare[order],
-            "action": _cat(action[order], ACTION_NAMES),
-            "applied": np.full(rows.size, fu.closed_loop),
-        }
-    )
-    return conform("decisions", frame)
+    return {
+        "episode_id": episode_key(pid, slots),
+        "patient_id": pid,
+        "day": fu.schedule.ct_day[rows, slots],
+        "policy": np.full(rows.size, policy_name, dtype=object),
+        "p_flare": p_flare[order],
+        "action": _cat(action[order], ACTION_NAMES),
+        "applied": np.full(rows.size, fu.closed_loop),
+    }
+
+
+def decisions_table(fu: FollowUp) -> pd.DataFrame:
+    """A policy's call at every episode it saw (empty without a policy)."""
+    if not fu.decisions.rows:
+        return empty_table("decisions")
+    return conform("decisions", _frame(decisions_columns(fu)))
 
 
 def cohort_columns(fu: FollowUp) -> dict[str, Columns]:

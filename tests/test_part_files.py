@@ -75,3 +75,18 @@ def test_a_missing_value_where_none_is_allowed_is_a_clear_error(tmp_path: Path):
     labs["value"] = np.where(np.arange(len(labs["value"])) == 3, np.nan, labs["value"])
     with pytest.raises(BoneflareError, match="table labs: column value holds 1 missing value"):
         write_part({"labs": labs}, tmp_path, 0)
+
+
+def test_only_identifier_columns_carry_statistics(tmp_path: Path):
+    """Parts are patient ranges: id statistics let a filter skip parts; day ones cannot."""
+    followup = _follow_up(RunSpec(load_scenario("paper"), 4), 0, 300)
+    write_part({**cohort_columns(followup), "decisions": decisions_table(followup)}, tmp_path, 0)
+    for name in ("labs", "scans", "episodes"):
+        meta = pq.ParquetFile(next((tmp_path / f"{name}.parquet").iterdir())).metadata
+        chunk = meta.row_group(0)
+        with_stats = {
+            chunk.column(i).path_in_schema
+            for i in range(chunk.num_columns)
+            if chunk.column(i).is_stats_set
+        }
+        assert with_stats == {"patient_id", "episode_id"} & set(TABLES[name]), name

@@ -19,10 +19,17 @@ Definitions (targets.toml, Shi 2021):
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from boneflare.simulator.lazy import lazy_module
 from boneflare.simulator.tables import CohortTables
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # a streamed run never needs it (boneflare.simulator.lazy)
 
 FIVE_MONTH_DAY = 147
 """Day of the eighth cycle's draw (7 x 21), the paper's 'five months' (targets.toml)."""

@@ -8,12 +8,19 @@ would see from the finished tables.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from boneflare.simulator import tables
 from boneflare.simulator.engine.followup import FollowUp
+from boneflare.simulator.lazy import lazy_module
 from boneflare.simulator.observed import ObservedBatch, build_batch
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # a streamed run never needs it (boneflare.simulator.lazy)
 
 
 def observed_batch(fu: FollowUp, rows: np.ndarray, slots: np.ndarray, day: int) -> ObservedBatch:
