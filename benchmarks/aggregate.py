@@ -432,10 +432,11 @@ def oracle_warnings(
     direction = METRIC_DIRECTIONS.get(metric)
     if direction not in ("higher", "lower"):
         raise ValueError(f"metric {metric!r} has no better direction in METRIC_DIRECTIONS")
+    # Differences are paired within metric: only this metric's rows are needed.
+    clean = clean[clean["metric"] == metric]
     if not (clean["classifier"] == oracle).any():
         return pd.DataFrame(columns=columns)
     diffs = paired_differences(clean, oracle)
-    diffs = diffs[diffs["metric"] == metric]
     sign = 1.0 if direction == "higher" else -1.0
     beats = (sign * diffs["mean"] > z * diffs["mcse"]) & (diffs["mcse"] >= 0)
     return diffs.loc[beats, columns].reset_index(drop=True)

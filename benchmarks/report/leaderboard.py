@@ -14,6 +14,7 @@ warning, since that says the ceiling is not one.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -170,10 +171,13 @@ class Board:
 
     def value(self, classifier: str, metric: str, stat: str = "mean") -> float:
         """One statistic (``mean``, ``mcse``, ``ci_low``...) of a metric; NaN if absent."""
-        try:
-            return float(self.stats.loc[(classifier, metric), stat])
-        except KeyError:
-            return math.nan
+        row = self._rows.get((classifier, metric))
+        return math.nan if row is None else float(row.get(stat, math.nan))
+
+    @functools.cached_property
+    def _rows(self) -> dict[tuple[str, str], dict[str, float]]:
+        """``stats`` by (classifier, metric), read once: a table's cells look up hundreds."""
+        return dict(zip(self.stats.index, self.stats.to_dict("records"), strict=True))
 
     def metrics(self) -> list[str]:
         """Metrics present in this board."""
