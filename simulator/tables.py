@@ -333,7 +333,7 @@ def decisions_columns(fu: FollowUp) -> Columns:
     return {
         "episode_id": episode_key(pid, slots),
         "patient_id": pid,
-        "day": fu.schedule.ct_day[rows, slots],
+        "day": fu.schedule.ct_day[rows, slots].astype(np.int16),
         "policy": np.full(rows.size, policy_name, dtype=object),
         "p_flare": p_flare[order],
         "action": _cat(action[order], ACTION_NAMES),

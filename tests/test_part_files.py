@@ -13,12 +13,18 @@ from hypothesis import strategies as st
 from strategies import seeds, simulation_overrides
 
 from boneflare.simulator import RunSpec, load_scenario
+from boneflare.simulator.engine.policy import BUILTIN_POLICIES
 from boneflare.simulator.errors import BoneflareError
 from boneflare.simulator.io import read_cohort, write_part
 from boneflare.simulator.run import _follow_up, write_simulation
 from boneflare.simulator.scenarios.loader import preset_names
 from boneflare.simulator.table_schema import TABLES
-from boneflare.simulator.tables import cohort_columns, cohort_tables, decisions_table
+from boneflare.simulator.tables import (
+    cohort_columns,
+    cohort_tables,
+    decisions_columns,
+    decisions_table,
+)
 
 
 @settings(
@@ -43,6 +49,20 @@ def test_parts_from_arrays_are_the_parts_from_dataframes(
     for folder in sorted(from_frames.iterdir()):
         part = next(folder.iterdir()).relative_to(from_frames)
         assert filecmp.cmp(from_frames / part, from_arrays / part, shallow=False), part
+
+
+@pytest.mark.parametrize("closed_loop", [False, True])
+def test_a_policys_decisions_from_arrays_are_those_from_a_dataframe(tmp_path: Path, closed_loop):
+    policy = BUILTIN_POLICIES["always_stop"]()
+    spec = RunSpec(load_scenario("paper"), 4, policy=policy, closed_loop=closed_loop)
+    followup = _follow_up(spec, 0, 400)
+    assert followup.decisions.rows  # the policy was called
+    from_frame, from_arrays = tmp_path / "frame", tmp_path / "arrays"
+    from_frame.mkdir(), from_arrays.mkdir()
+    write_part({"decisions": decisions_table(followup)}, from_frame, 0)
+    write_part({"decisions": decisions_columns(followup)}, from_arrays, 0)
+    part = Path("decisions.parquet") / next((from_frame / "decisions.parquet").iterdir()).name
+    assert filecmp.cmp(from_frame / part, from_arrays / part, shallow=False)
 
 
 def test_a_streamed_run_reads_back_as_the_cohort_in_memory(tmp_path: Path):
