@@ -10,6 +10,7 @@ included (``tests/test_arrow_arrays.py``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -66,4 +67,10 @@ def numbers(values: np.ndarray, kind: pa.DataType) -> pa.Array:
 def dictionary(codes: np.ndarray, names: tuple[str, ...], kind: pa.DictionaryType) -> pa.Array:
     """A dictionary-encoded Arrow array: integer ``codes`` into category ``names``."""
     indices = numbers(np.asarray(codes, dtype=kind.index_type.to_pandas_dtype()), kind.index_type)
-    return pa.DictionaryArray.from_arrays(indices, strings(names, kind.value_type))
+    return pa.DictionaryArray.from_arrays(indices, _categories(names, kind.value_type))
+
+
+@functools.cache
+def _categories(names: tuple[str, ...], kind: pa.DataType) -> pa.Array:
+    """The dictionary of a categorical column, built once per process (arrays are immutable)."""
+    return strings(names, kind)
