@@ -22,7 +22,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 
 from boneflare.classifiers.features import extract_features
-from boneflare.classifiers.learned import SklearnFlareClassifier
+from boneflare.classifiers.learned import SklearnFlareClassifier, feature_matrix
 from boneflare.classifiers.trajectory import LAB_GRID_DAYS, trajectory_features
 from boneflare.simulator.observed import ObservedBatch
 
@@ -120,9 +120,10 @@ class BayesOracle(SklearnFlareClassifier):
         held = rng.random(unique.size) < self.calibration_fraction
         calibrate = np.isin(patients, unique[held])
         model = self._make_estimator()
+        x = feature_matrix(table)
         enough = calibrate.sum() >= MIN_CALIBRATION_EPISODES
         if not enough or np.unique(y[calibrate]).size < 2 or np.unique(y[~calibrate]).size < 2:
-            return model.fit(table, y)
-        model.fit(table[~calibrate], y[~calibrate])
+            return model.fit(x, y)
+        model.fit(x[~calibrate], y[~calibrate])
         calibrated = CalibratedClassifierCV(FrozenEstimator(model), method="isotonic")
-        return calibrated.fit(table[calibrate], y[calibrate])
+        return calibrated.fit(x[calibrate], y[calibrate])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -9,7 +11,12 @@ from sklearn.metrics import roc_auc_score
 from boneflare.classifiers import registry
 from boneflare.classifiers.base import ClassifierError
 from boneflare.classifiers.features import FEATURES
-from boneflare.classifiers.learned import GradientBoosting, Logistic, one_class_probability
+from boneflare.classifiers.learned import (
+    GradientBoosting,
+    Logistic,
+    feature_matrix,
+    one_class_probability,
+)
 from boneflare.classifiers.oracle import BayesOracle
 from boneflare.simulator.observed import build_batch
 
@@ -92,3 +99,33 @@ def test_one_class_training_predicts_its_smoothed_rate(training, testing):
     p = model.predict_proba(testing[0])
     assert model.estimator_ is None
     np.testing.assert_array_equal(p, one_class_probability(np.zeros_like(y)))
+
+
+def test_built_in_estimators_are_fitted_on_the_feature_array(training, testing):
+    """An estimator fitted on an array skips scikit-learn's checks of a table at each call."""
+    batch, y = training
+    model = Logistic().fit(batch, y)
+    assert not hasattr(model.estimator_, "feature_names_in_")
+    table = model._features(testing[0])
+    np.testing.assert_array_equal(
+        model.predict_proba(testing[0]),
+        model.estimator_.predict_proba(feature_matrix(table))[:, 1],
+    )
+
+
+class _FittedOnTheTable(Logistic):
+    """A third-party subclass whose hook fits the estimator on the feature table itself."""
+
+    def _fit_estimator(self, table, y, batch):
+        return self._make_estimator().fit(table, y)
+
+
+def test_an_estimator_fitted_on_the_table_is_given_the_table(training, testing):
+    batch, y = training
+    model = _FittedOnTheTable().fit(batch, y)
+    assert list(model.estimator_.feature_names_in_) == list(FEATURES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an array would warn: "X does not have valid feature names"
+        p = model.predict_proba(testing[0])
+    expected = model.estimator_.predict_proba(model._features(testing[0]))[:, 1]
+    np.testing.assert_array_equal(p, expected)
