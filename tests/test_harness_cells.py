@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from boneflare.benchmarks.harness import BenchmarkConfig, Execution, run_benchmark
-from boneflare.benchmarks.harness.cells import Cell, cell_call, close_cells
+from boneflare.benchmarks.harness.cells import Cell, cell_call, close_cells, start_call
 from boneflare.benchmarks.harness.sandbox import guarded
 from boneflare.benchmarks.harness.shipping import Kept, Shipped
 
@@ -39,6 +39,23 @@ def _boom() -> None:
 def _leave(status: int) -> None:
     sys.stdout.flush()
     os._exit(status)
+
+
+def _wait_for(path: str) -> str:
+    """Wait (at most 20 s) until ``path`` exists: only a call running alongside creates it."""
+    import time
+
+    for _ in range(2000):
+        if os.path.exists(path):
+            return "seen"
+        time.sleep(0.01)
+    raise TimeoutError(path)
+
+
+def _create(path: str) -> str:
+    with open(path, "w"):
+        pass
+    return "created"
 
 
 def _sleep(seconds: float) -> None:
@@ -200,3 +217,20 @@ def test_a_threaded_process_sends_each_call_to_a_fresh_child(monkeypatch):
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     first, second = cell_call("a", _pid), cell_call("a", _pid)
     assert first.ok and second.ok and first.value != second.value
+
+
+def test_calls_of_two_classifiers_run_side_by_side(tmp_path):
+    flag = str(tmp_path / "flag")
+    waiting = start_call("a", _wait_for, flag)  # would wait for ever if run alone
+    created = start_call("b", _create, flag)
+    assert (waiting.outcome().value, created.outcome().value) == ("seen", "created")
+    close_cells()
+
+
+def test_a_started_call_keeps_its_failure_and_ends_only_its_cell(tmp_path):
+    failing = start_call("a", _boom)
+    other = start_call("b", _pid)
+    assert not failing.outcome().ok and "ValueError: no" in failing.outcome().error
+    assert other.outcome().ok
+    assert cell_call("b", _pid).value == other.outcome().value  # b's cell lives on
+    close_cells()

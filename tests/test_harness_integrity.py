@@ -208,6 +208,21 @@ def test_complete_results_keeps_every_scored_value_untouched():
     assert done[done["classifier"] == "z"]["value"].isna().all()
 
 
+@pytest.mark.parametrize("missing", [None, 3, 5, 11])
+def test_complete_results_with_nothing_or_one_row_missing(missing):
+    rows = [("a", c, r, m, float(i)) for i, (r, c, m) in enumerate(
+        (r, c, m) for r in range(2) for c in "xyz" for m in ("m1", "m2"))]  # fmt: skip
+    full = _results(rows)
+    given = full if missing is None else full.drop(index=missing).reset_index(drop=True)
+    done = complete_results(given, [("a", 0), ("a", 1)], ["x", "y", "z"])
+    keys = ["scenario", "task", "classifier", "replicate", "metric"]
+    pd.testing.assert_frame_equal(done[keys], full[keys])  # every row, in the plan's order
+    want = full["value"].to_numpy().copy()
+    if missing is not None:
+        want[missing] = np.nan
+    np.testing.assert_array_equal(done["value"].to_numpy(), want)
+
+
 # ----------------------------------------------------------------- exit codes
 def test_exit_codes_0_2_and_3_with_a_log_of_the_traceback(tmp_path, monkeypatch, capsys):
     from boneflare.benchmarks import cli as cli_module

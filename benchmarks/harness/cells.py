@@ -18,7 +18,10 @@ stays alive between calls of **one** classifier in **one** worker process:
 * any failure ends it (an exception, a bad value, a timeout, the end of its process):
   the next call of that classifier starts a fresh cell, so no failure carries over;
 * it runs only its own classifier's code, so nothing a classifier does to its process
-  reaches another classifier.
+  reaches another classifier;
+* a call can be started (:func:`start_call`) and its outcome awaited later, so the
+  cells of different classifiers work side by side (a unit starts the next
+  classifier's call before it scores the previous one).
 
 Cells are used where guarded children are forked (a single-threaded process on
 Linux); elsewhere (a Dask worker's threads) every call is a fresh guarded child.
@@ -98,18 +101,32 @@ class Cell:
         As :func:`~boneflare.benchmarks.harness.sandbox.guarded`; the cell is ended
         after a failure and started afresh by the next call.
         """
+        return self.start(fn, *args, timeout=timeout).outcome()
+
+    def start(self, fn: Callable[..., Any], *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Call:
+        """Send ``fn(*args)`` to the cell and return at once; :meth:`Call.outcome` waits.
+
+        The caller may do other work (or start calls in other cells) meanwhile; the
+        deadline counts from the moment it waits for the outcome, so a call is never
+        given less than ``timeout`` seconds. One call at a time per cell.
+        """
         if not self.alive:
             self.close()  # a new child keeps nothing yet
         try:
             message = self._pickle(fn, args)
         except Exception:  # cannot travel to a running child: fork one that inherits them
-            return guarded(fn, *args, timeout=timeout)
+            return Call(self, timeout, guarded(fn, *args, timeout=timeout))
         try:
             self._send(message, fn, args)
         except Exception as exc:  # no child could be started, or it cannot be reached
             self.close()
             why = sandbox.describe_error(exc)
-            return Outcome(error=f"cannot start the call in a child process: {why}")
+            error = f"cannot start the call in a child process: {why}"
+            return Call(self, timeout, Outcome(error=error))
+        return Call(self, timeout)
+
+    def _receive(self, timeout: float) -> Outcome:
+        """Wait for the answer to the call in flight; end the cell if it failed."""
         outcome = sandbox.await_outcome(self._conn, self._process, timeout)
         if not outcome.ok:
             self.close()
@@ -153,6 +170,33 @@ class Cell:
             self._process.join()
             self._process.close()
             self._process = None
+
+
+class Call:
+    """A call started in a cell (:meth:`Cell.start`); :meth:`outcome` waits for its answer.
+
+    Parameters
+    ----------
+    cell : Cell
+        The cell running it.
+    timeout : float
+        Seconds it may take, counted from the first :meth:`outcome`.
+    outcome : Outcome, optional
+        The answer, when it is known already (the call ran in a fresh child, or could
+        not be sent).
+
+    """
+
+    def __init__(self, cell: Cell, timeout: float, outcome: Outcome | None = None) -> None:
+        self.cell = cell
+        self.timeout = timeout
+        self._outcome = outcome
+
+    def outcome(self) -> Outcome:
+        """The call's value, or why there is none (waiting for it the first time)."""
+        if self._outcome is None:
+            self._outcome = self.cell._receive(self.timeout)
+        return self._outcome
 
 
 _KEPT: dict[str, bytes] = {}  # in a cell's child: the Kept bytes received, by digest
@@ -207,8 +251,20 @@ def cell_call(
         As :func:`~boneflare.benchmarks.harness.sandbox.guarded`.
 
     """
+    return start_call(name, fn, *args, timeout=timeout).outcome()
+
+
+def start_call(
+    name: str, fn: Callable[..., Any], *args: Any, timeout: float = DEFAULT_TIMEOUT
+) -> Call:
+    """Start ``fn(*args)`` in the cell of classifier ``name``; wait with :meth:`Call.outcome`.
+
+    Calls of different classifiers run side by side: a unit starts the next
+    classifier's call before it scores the last one. Where there are no cells, the
+    call runs in a fresh guarded child at once and its :class:`Call` holds the outcome.
+    """
     if not cells_usable():
-        return guarded(fn, *args, timeout=timeout)
+        return Call(Cell(name), timeout, guarded(fn, *args, timeout=timeout))
     pid = os.getpid()
     cell = _CELLS.get(name)
     if cell is None or cell.owner != pid:  # none yet, or inherited from a forking parent
@@ -216,7 +272,7 @@ def cell_call(
         if pid not in _FINALIZED:
             _FINALIZED.add(pid)
             util.Finalize(None, close_cells, exitpriority=100)
-    return cell.call(fn, *args, timeout=timeout)
+    return cell.start(fn, *args, timeout=timeout)
 
 
 def close_cells() -> None:

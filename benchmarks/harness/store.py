@@ -331,7 +331,7 @@ class RunStore:
 
         """
         fresh = fresh or {}
-        stored = self.done_units()
+        stored = self.done_units() if any(u not in fresh for u in order) else set()
         missing = [u for u in order if u not in stored and u not in fresh]
         if missing:
             raise BoneflareError(f"run {self.path} lacks unit {missing[0]}; resume it")

@@ -192,20 +192,43 @@ def complete_results(
     """
     columns = list(SCHEMAS["results"].names)
     keys = columns[:-1]
+    given = {k: results[k].to_numpy(dtype=object) for k in keys}
     scopes: dict[str, dict[str, list[str]]] = {}  # scenario -> task -> metrics
-    for (scenario, task), part in results.groupby(["scenario", "task"], sort=False):
-        scopes.setdefault(scenario, {})[task] = list(dict.fromkeys(part["metric"]))
-    expected = pd.DataFrame(
-        [
-            (scenario, task, classifier, replicate, metric)
-            for scenario, replicate in units
-            for task, metrics in scopes.get(scenario, {}).items()
-            for classifier in classifiers
-            for metric in metrics
-        ],
-        columns=keys,
-    ).astype({"replicate": results["replicate"].dtype})
+    for scenario, task, metric in dict.fromkeys(
+        zip(given["scenario"], given["task"], given["metric"], strict=True)
+    ):
+        scopes.setdefault(scenario, {}).setdefault(task, []).append(metric)
+    expected = _expected_keys(scopes, units, classifiers)
+    expected["replicate"] = expected["replicate"].astype(results["replicate"].dtype)
     if len(expected) == 0:
         return results.loc[:, columns]
+    if len(expected) == len(results) and all(
+        np.array_equal(expected[k].to_numpy(dtype=object), given[k]) for k in keys
+    ):  # nothing is missing and the rows are in the plan's order already
+        return results.loc[:, columns].reset_index(drop=True)
     complete = expected.merge(results, on=keys, how="left", validate="one_to_one")
     return complete.loc[:, columns]
+
+
+def _expected_keys(
+    scopes: dict[str, dict[str, list[str]]],
+    units: Sequence[tuple[str, int]],
+    classifiers: Sequence[str],
+) -> pd.DataFrame:
+    """The key columns of every expected results row, in the plan's order."""
+    labels = np.asarray(classifiers, dtype=object)
+    blocks: dict[str, list[np.ndarray]] = {k: [] for k in SCHEMAS["results"].names[:-1]}
+    for scenario, replicate in units:
+        for task, metrics in scopes.get(scenario, {}).items():
+            size = labels.size * len(metrics)
+            blocks["scenario"].append(np.full(size, scenario, dtype=object))
+            blocks["task"].append(np.full(size, task, dtype=object))
+            blocks["classifier"].append(np.repeat(labels, len(metrics)))
+            blocks["replicate"].append(np.full(size, replicate, dtype=np.int64))
+            blocks["metric"].append(np.tile(np.asarray(metrics, dtype=object), labels.size))
+    return pd.DataFrame(
+        {
+            k: np.concatenate(v) if v else np.zeros(0, np.int64 if k == "replicate" else object)
+            for k, v in blocks.items()
+        }
+    )

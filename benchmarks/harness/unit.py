@@ -5,8 +5,9 @@ the parent, which stores it. Neither runs a classifier's code itself: every fit,
 prediction and closed-loop simulation is a guarded call in a child process
 (:func:`boneflare.benchmarks.harness.sandbox.guarded` for a training fit; for the
 calls of a unit, the classifier's own long-lived child,
-:func:`boneflare.benchmarks.harness.cells.cell_call`), with its own copy of the batch
-and a deadline. Whatever goes wrong there (any
+:func:`boneflare.benchmarks.harness.cells.start_call`, the next classifier's call
+started before the previous one is scored), with its own copy of the batch and a
+deadline. Whatever goes wrong there (any
 exception, NaN or a wrong shape, a hang, the child's death, a model that cannot be
 pickled) becomes a failure record (classifier, unit, stage, message) and the other
 classifiers go on, unaffected.
@@ -23,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from boneflare.benchmarks.harness import calls
-from boneflare.benchmarks.harness.cells import cell_call
+from boneflare.benchmarks.harness.cells import Call, start_call
 from boneflare.benchmarks.harness.consequences import CohortOutcomes
 from boneflare.benchmarks.harness.deferral import (
     deferred_actions,
@@ -236,20 +237,46 @@ class _Scorer:
         )
 
     def _call(self, stage: str, entry: ClassifierEntry, fn: Any, *args: Any) -> Any:
-        """A guarded call of ``fn(*args)``: its value, or ``None`` with the failure recorded.
+        """A guarded call of ``fn(*args)``: its value, or ``None`` with the failure recorded."""
+        call = start_call(entry.label, fn, *args, timeout=self.context.timeout)
+        return self._value(stage, entry, call)
+
+    def _value(self, stage: str, entry: ClassifierEntry, call: Call) -> Any:
+        """A started call's value, or ``None`` with the failure recorded.
 
         The failure is recorded at the last stage the call entered, else at ``stage``.
         """
-        outcome = cell_call(entry.label, fn, *args, timeout=self.context.timeout)
+        outcome = call.outcome()
         if not outcome.ok:
             self.fail(entry.label, outcome.stage or stage, outcome.error or "")
             return None
         return outcome.value
 
-    def decide(
-        self, entry: ClassifierEntry, batch: ObservedBatch | Shipped
-    ) -> tuple[Any, ...] | None:
-        """Fit (a rule, here) and decide on the batch, in one guarded call.
+    def start(self, entry: ClassifierEntry, batch: ObservedBatch | Shipped) -> Call | None:
+        """Start the classifier's decisions on the batch in its cell (see :meth:`decide`).
+
+        ``None`` when there is nothing to start: the classifier could not be built, or
+        (learned) its training failed; :meth:`score` records why.
+        """
+        if entry.error is not None:
+            return None
+        timeout = self.context.timeout
+        if not entry.learned:  # a rule: fit and decide, in one guarded call
+            return start_call(
+                entry.label, calls.fit_and_decide, entry.prototype, batch, timeout=timeout
+            )
+        model = self._model(entry)
+        if model is None:
+            return None
+        return start_call(entry.label, calls.decide, model, batch, timeout=timeout)
+
+    def _model(self, entry: ClassifierEntry) -> Kept | None:
+        """A learned classifier's fitted model for this unit's scenario (None: none fitted)."""
+        key = self.context.plan.models.get((self.unit.scenario, entry.label))
+        return self.context.models.get(key) if key is not None else None
+
+    def decide(self, entry: ClassifierEntry, call: Call) -> tuple[Any, ...] | None:
+        """The fit (a rule, here) and decisions of a started call (:meth:`start`).
 
         Returns
         -------
@@ -260,18 +287,15 @@ class _Scorer:
 
         """
         if not entry.learned:
-            decided = self._call("fit", entry, calls.fit_and_decide, entry.prototype, batch)
+            decided = self._value("fit", entry, call)
             if decided is not None:
                 self.watch.add("fit", decided[1])
             return decided
-        key = self.context.plan.models.get((self.unit.scenario, entry.label))
-        if key not in self.context.models:
-            return None
-        model = self.context.models[key]
-        decided = self._call("predict", entry, calls.decide, model, batch)
+        decided = self._value("predict", entry, call)
         if decided is None:
             return None
-        return (model, self.context.fit_seconds[key], *decided)
+        key = self.context.plan.models[(self.unit.scenario, entry.label)]
+        return (self.context.models[key], self.context.fit_seconds[key], *decided)
 
     def consequences(
         self, entry: ClassifierEntry, model: bytes | Kept, action: np.ndarray
@@ -312,17 +336,17 @@ class _Scorer:
             out |= {policy_metric(m, policy): values[m] for m in TRADEOFF_METRICS}
         return out
 
-    def score(
-        self, index: int, entry: ClassifierEntry, batch: ObservedBatch | Shipped, y: np.ndarray
-    ) -> None:
-        """Fit (rules), predict, score and record one classifier; record a failure instead.
+    def score(self, index: int, entry: ClassifierEntry, call: Call | None, y: np.ndarray) -> None:
+        """Score and record one classifier from its started call; record a failure instead.
 
         Every call of the classifier's code is guarded; the metrics are computed here.
         """
         if entry.error is not None:
             self.fail(entry.label, "init", entry.error)
             return
-        decided = self.decide(entry, batch)
+        if call is None:  # its training failed: recorded once, at the training stage
+            return
+        decided = self.decide(entry, call)
         if decided is None:
             return
         model, fit_seconds, p, action, predict_seconds = decided
@@ -418,8 +442,16 @@ def run_unit(unit: Unit, context: WorkContext) -> UnitOutput:
     with watch("build_batch"):
         shipping = ship(batch)
     with shipping as argument:
+        # Each classifier's call starts before the previous one is scored, so that it
+        # decides in its cell while the metrics of the previous one are computed here.
+        started: Call | None = None
         for index, entry in enumerate(plan.classifiers):
-            scorer.score(index, entry, argument, y)
+            call = scorer.start(entry, argument)
+            if index:
+                scorer.score(index - 1, plan.classifiers[index - 1], started, y)
+            started = call
+        if plan.classifiers:
+            scorer.score(len(plan.classifiers) - 1, plan.classifiers[-1], started, y)
     with watch("store"):
         tables = {
             "results": scorer.results(),
