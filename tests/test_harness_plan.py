@@ -177,3 +177,55 @@ def test_overrides_apply_to_scenario_objects_too():
 def test_bad_configurations_fail_before_any_work(config, needle):
     with pytest.raises(BoneflareError, match=needle):
         make_plan(config)
+
+
+# ----------------------------------------------------------------- building side by side
+class _WaitsTest(NaiveTest):
+    """Its ``__init__`` waits (at most 20 s) for a file that only another's creates."""
+
+    name = "waits_test"
+    flag = ""
+
+    def __init__(self):
+        import os
+        import time
+
+        for _ in range(2000):
+            if os.path.exists(self.flag):
+                return
+            time.sleep(0.01)
+        raise TimeoutError("built alone")
+
+
+class _CreatesTest(NaiveTest):
+    """Its ``__init__`` creates the file :class:`_WaitsTest` waits for."""
+
+    name = "creates_test"
+
+    def __init__(self):
+        with open(_WaitsTest.flag, "w"):
+            pass
+
+
+def test_classifiers_are_built_side_by_side_each_in_its_child(tmp_path, monkeypatch):
+    import threading
+
+    from boneflare.benchmarks.harness.entries import resolve_classifiers
+
+    # children forked from this process see the flag (earlier tests' threads would send
+    # the builds through the fork server, which does not)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(_WaitsTest, "flag", str(tmp_path / "flag"))
+    entries = resolve_classifiers([_WaitsTest, _CreatesTest])
+    assert [(e.label, e.error) for e in entries] == [("waits_test", None), ("creates_test", None)]
+
+
+@pytest.mark.parametrize("bad", ["nope", "logistic(bogus=1)"])
+def test_the_first_bad_spec_is_named_and_no_build_is_left_running(bad):
+    import multiprocessing
+
+    from boneflare.benchmarks.harness.entries import resolve_classifiers
+
+    with pytest.raises(BoneflareError, match=r"nope|bogus"):
+        resolve_classifiers(["recist_naive", bad, "gradient_boosting", "combined_rule(x=2)"])
+    assert multiprocessing.active_children() == []

@@ -22,7 +22,7 @@ from typing import Any
 
 from sklearn.base import clone
 
-from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, guarded
+from boneflare.benchmarks.harness.sandbox import DEFAULT_TIMEOUT, Guarded, start_guarded
 from boneflare.benchmarks.harness.specs import (
     class_of,
     instantiate,
@@ -107,9 +107,24 @@ def _build_spec(
         return exc
 
 
-def _build(label: str, cls: type, make: Any, args: tuple, timeout: float) -> ClassifierEntry:
-    """The entry of ``make(*args)`` run in a guarded child, or of its failure."""
-    outcome = guarded(make, *args, timeout=timeout)
+@dataclass
+class _Building:
+    """A classifier being built in its guarded child: what :func:`_finish` needs."""
+
+    label: str
+    cls: type
+    build: Guarded
+
+
+def _start(label: str, cls: type, make: Any, args: tuple, timeout: float) -> _Building:
+    """Start ``make(*args)`` in a guarded child; :func:`_finish` gives its entry."""
+    return _Building(label, cls, start_guarded(make, *args, timeout=timeout))
+
+
+def _finish(building: _Building) -> ClassifierEntry:
+    """The entry of a started build, or of its failure (a refused parameter raises)."""
+    outcome = building.build.outcome()
+    label, cls = building.label, building.cls
     if isinstance(outcome.value, ClassifierSpecError):
         raise outcome.value
     if outcome.ok and isinstance(outcome.value, FlareClassifier):
@@ -139,20 +154,25 @@ def resolve_classifier(
         parameter or a bad value (naming it), or anything that is not a classifier.
 
     """
+    return _finish(_start_building(spec, label, timeout))
+
+
+def _start_building(spec: ClassifierSpec, label: str | None, timeout: float) -> _Building:
+    """Check a spec and start building its instance (see :func:`resolve_classifier`)."""
     from boneflare.benchmarks.harness.calls import construct
 
     if isinstance(spec, str):
         parsed = parse_spec(spec)
         cls = class_of(parsed)
         name = label or label_of(parsed.target, parsed.params)
-        return _build(name, cls, _build_spec, (cls, parsed.params, parsed.target), timeout)
+        return _start(name, cls, _build_spec, (cls, parsed.params, parsed.target), timeout)
     if inspect.isclass(spec) and issubclass(spec, FlareClassifier):
-        return _build(label or spec.name or spec.__name__, spec, construct, (spec,), timeout)
+        return _start(label or spec.name or spec.__name__, spec, construct, (spec,), timeout)
     if isinstance(spec, FlareClassifier):
         cls = type(spec)
         base = cls.name or cls.__name__
         name = label or label_of(base, non_default_params(spec))
-        return _build(name, cls, clone, (spec,), timeout)
+        return _start(name, cls, clone, (spec,), timeout)
     raise BoneflareError(
         "a classifier must be a name, package.module:Class, a FlareClassifier or its "
         f"class, got {spec!r}"
@@ -192,15 +212,16 @@ def resolve_classifiers(
 
     """
     if isinstance(wanted, Mapping):
-        entries = [resolve_classifier(s, str(label), timeout) for label, s in wanted.items()]
+        labelled = [(s, str(label)) for label, s in wanted.items()]
     else:
         items: list[ClassifierSpec] = (
             list(split_specs(wanted)) if isinstance(wanted, str) else list(wanted)
         )
-        specs: list[ClassifierSpec] = []
+        labelled = []
         for item in items:
-            specs.extend(registered() if isinstance(item, str) and item == ALL else [item])
-        entries = [resolve_classifier(s, None, timeout) for s in specs]
+            specs = registered() if isinstance(item, str) and item == ALL else [item]
+            labelled.extend((s, None) for s in specs)
+    entries = _build_all(labelled, timeout)
     if not entries:
         raise BoneflareError("no classifier given")
     labels = [e.label for e in entries]
@@ -208,3 +229,21 @@ def resolve_classifiers(
     if repeated:
         raise BoneflareError(f"classifier {repeated[0]!r} is given twice")
     return entries
+
+
+def _build_all(
+    labelled: Sequence[tuple[ClassifierSpec, str | None]], timeout: float
+) -> list[ClassifierEntry]:
+    """Build every classifier side by side, each in its guarded child; entries in order.
+
+    Specs are checked in order, and the first bad one raises, as if they had been built
+    one after the other; no child is left running.
+    """
+    started: list[_Building] = []
+    try:
+        for spec, label in labelled:
+            started.append(_start_building(spec, label, timeout))
+        return [_finish(building) for building in started]
+    finally:
+        for building in started:
+            building.build.cancel()

@@ -251,6 +251,57 @@ def guarded(fn: Callable[..., Any], *args: Any, timeout: float = DEFAULT_TIMEOUT
         If the caller is interrupted while waiting (the child is killed first).
 
     """
+    return start_guarded(fn, *args, timeout=timeout).outcome()
+
+
+class Guarded:
+    """A guarded call running in its own child (:func:`start_guarded`).
+
+    :meth:`outcome` waits for it and ends the child; :meth:`cancel` ends the child
+    without waiting. Either leaves nothing running.
+    """
+
+    def __init__(
+        self, process: Any, receive: Any, timeout: float, outcome: Outcome | None = None
+    ) -> None:
+        self._process = process
+        self._receive = receive
+        self._timeout = timeout
+        self._outcome = outcome
+
+    def outcome(self) -> Outcome:
+        """The call's value, or why there is none (waiting for it the first time).
+
+        The deadline counts from this first wait, so a call started early is never
+        given less than its ``timeout``.
+        """
+        if self._outcome is None:
+            try:
+                self._outcome = await_outcome(self._receive, self._process, self._timeout)
+            finally:
+                self._end()
+        return self._outcome
+
+    def cancel(self) -> None:
+        """End the child if the call is still running (its outcome is never read)."""
+        if self._outcome is None:
+            self._outcome = Outcome(error="cancelled")
+            self._end()
+
+    def _end(self) -> None:
+        self._receive.close()
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._process.close()
+
+
+def start_guarded(fn: Callable[..., Any], *args: Any, timeout: float = DEFAULT_TIMEOUT) -> Guarded:
+    """Start ``fn(*args)`` in a child process and return at once (see :func:`guarded`).
+
+    Several calls started this way run side by side; :meth:`Guarded.outcome` waits for
+    one. A call whose arguments cannot reach a child has its failure as its outcome.
+    """
     ctx = start_context()
     receive, send = ctx.Pipe(duplex=False)
     parent = os.getpid() if ctx.get_start_method() == "fork" else None
@@ -261,16 +312,10 @@ def guarded(fn: Callable[..., Any], *args: Any, timeout: float = DEFAULT_TIMEOUT
     except Exception as exc:  # the arguments cannot reach a child (unpicklable)
         receive.close()
         send.close()
-        return Outcome(error=f"cannot start the call in a child process: {describe_error(exc)}")
+        why = f"cannot start the call in a child process: {describe_error(exc)}"
+        return Guarded(process, receive, timeout, Outcome(error=why))
     send.close()
-    try:
-        return await_outcome(receive, process, timeout)
-    finally:
-        receive.close()
-        if process.is_alive():
-            process.kill()
-        process.join()
-        process.close()
+    return Guarded(process, receive, timeout)
 
 
 def await_outcome(receive: Any, process: Any, timeout: float) -> Outcome:

@@ -32,6 +32,7 @@ import platform
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -417,12 +418,17 @@ class RunStore:
         or episode), which does not depend on the executor or on the order in which
         units finished.
         """
-        out = {}
-        for name, table in self.read_tables(order, fresh).items():
-            if name == "results":
-                table = self._complete(table, order)
-            self._write(f"{name}.parquet", parquet_bytes(table))
-            out[name] = table.to_pandas()
+        tables = self.read_tables(order, fresh)
+        # The largest table is encoded on a thread (Arrow releases the GIL) while this
+        # one completes, encodes and converts the others.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            encoding = pool.submit(parquet_bytes, tables["predictions"])
+            tables["results"] = self._complete(tables["results"], order)
+            out = {name: table.to_pandas() for name, table in tables.items()}
+            data = {n: parquet_bytes(t) for n, t in tables.items() if n != "predictions"}
+            data["predictions"] = encoding.result()
+        for name in TABLES:
+            self._write(f"{name}.parquet", data[name])
         return out
 
     def _complete(self, results: pa.Table, order: Sequence[str]) -> pa.Table:
