@@ -88,3 +88,26 @@ def test_without_flare_patients_the_flare_share_is_missing_not_zero():
     values = open_loop_consequences(cohort.episodes, actions, cohort.truth, scenario.horizon_days)
     assert math.isnan(values["flare_patients_stopped_share"])
     assert values["episodes_deferred_share"] == 0.0
+
+
+def test_consequences_of_every_task_at_once_equal_each_task_alone(paper):
+    from boneflare.benchmarks.harness.consequences import CohortOutcomes
+    from boneflare.simulator.observed import decision_points
+
+    cohort = simulate(paper, 800, seed=5)
+    outcomes = CohortOutcomes(cohort.episodes, cohort.truth, paper.horizon_days)
+    tasks = {
+        "decision_point": decision_points(cohort.episodes, cohort.patients, cohort.scans),
+        "all_episodes": None,
+    }
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        actions = rng.choice([ACTION_CONTINUE, ACTION_STOP, ACTION_DEFER], len(cohort.episodes))
+        together = outcomes.open_loop_tasks(actions.astype(np.int8), tasks)
+        for task, calls in tasks.items():
+            alone = outcomes.open_loop(actions.astype(np.int8), calls=calls)
+            assert together[task].keys() == alone.keys()
+            for name, value in alone.items():
+                assert together[task][name] == value or (
+                    math.isnan(value) and math.isnan(together[task][name])
+                )

@@ -44,6 +44,7 @@ decision points (:func:`boneflare.simulator.observed.decision_points`):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 import numpy as np
@@ -163,6 +164,7 @@ class CohortOutcomes:
         self.with_episode = np.zeros(pid.size, dtype=bool)
         self.with_episode[self.episode_row] = True
         self.flare_patient = np.isfinite(truth["flare_observed_day"].to_numpy(np.float64))
+        self.everyone = np.ones(pid.size, dtype=bool)
 
     def outcomes(self, stop_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Days lost and delay per patient for these stop days (see :func:`patient_outcomes`)."""
@@ -193,10 +195,13 @@ class CohortOutcomes:
 
         ``patients`` (bool per patient, default all) restricts every per-patient mean.
         """
-        chosen = np.ones(self.end.size, dtype=bool) if patients is None else patients
-        lost_or_zero = np.nan_to_num(lost, nan=0.0)
+        lost_or_zero = np.where(np.isnan(lost), 0.0, lost)  # lost is finite where a number
         stopped_effective = lost_or_zero > 0
-        flare, with_episode = self.flare_patient & chosen, self.with_episode & chosen
+        if patients is None:
+            chosen, flare, with_episode = self.everyone, self.flare_patient, self.with_episode
+        else:
+            chosen = patients
+            flare, with_episode = self.flare_patient & chosen, self.with_episode & chosen
         return {
             "flare_patients_stopped_share": (
                 float(stopped_effective[flare].mean()) if flare.any() else _NAN
@@ -207,6 +212,40 @@ class CohortOutcomes:
             "progression_delay_days": _mean(delay[chosen]),
             "episodes_deferred_share": n_deferred / n_called if n_called else _NAN,
         }
+
+    def open_loop_tasks(
+        self, actions: np.ndarray, tasks: Mapping[str, np.ndarray | None]
+    ) -> dict[str, dict[str, float]]:
+        """:meth:`open_loop` of the same calls for each task's episodes, by task.
+
+        The stops depend on the calls only, so they are inferred once for every task.
+        """
+        actions = np.asarray(actions)
+        stops = self._stops(actions)
+        return {task: self._summarise_calls(actions, stops, calls) for task, calls in tasks.items()}
+
+    def _stops(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Whether each episode is reached, and days lost and delay per patient."""
+        first_stop, reached = _first_stops(
+            self.episode_row, self.episode_day, actions, self.end.size
+        )
+        stop_day = np.where(np.isfinite(first_stop), first_stop, np.nan)
+        lost, delay = self.outcomes(stop_day)
+        return reached, lost, delay
+
+    def _summarise_calls(
+        self,
+        actions: np.ndarray,
+        stops: tuple[np.ndarray, np.ndarray, np.ndarray],
+        calls: np.ndarray | None,
+    ) -> dict[str, float]:
+        reached, lost, delay = stops
+        patients = None
+        if calls is not None:
+            reached = reached & np.asarray(calls, dtype=bool)
+            patients = self.patients_of(calls)
+        deferred = int((reached & (actions == ACTION_DEFER)).sum())
+        return self.summarise(lost, delay, int(reached.sum()), deferred, patients)
 
     def open_loop(self, actions: np.ndarray, calls: np.ndarray | None = None) -> dict[str, float]:
         """Consequences inferred from the calls on every episode (aligned with ``episodes``).
@@ -221,17 +260,7 @@ class CohortOutcomes:
 
         """
         actions = np.asarray(actions)
-        first_stop, reached = _first_stops(
-            self.episode_row, self.episode_day, actions, self.end.size
-        )
-        stop_day = np.where(np.isfinite(first_stop), first_stop, np.nan)
-        lost, delay = self.outcomes(stop_day)
-        patients = None
-        if calls is not None:
-            reached = reached & np.asarray(calls, dtype=bool)
-            patients = self.patients_of(calls)
-        deferred = int((reached & (actions == ACTION_DEFER)).sum())
-        return self.summarise(lost, delay, int(reached.sum()), deferred, patients)
+        return self._summarise_calls(actions, self._stops(actions), calls)
 
     def closed_loop(
         self,

@@ -307,10 +307,7 @@ class _Scorer:
         plan = self.context.plan
         if not plan.config.closed_loop:
             with self.watch("metrics"):
-                return {
-                    task: self.outcomes.open_loop(action, calls=chosen)
-                    for task, chosen in self.tasks.items()
-                }
+                return self.outcomes.open_loop_tasks(action, self.tasks)
         with self.watch("closed_loop"):
             scenario = plan.point(self.unit.scenario).scenario
             args = (model, scenario, self.unit.patients, self.unit.seed, plan.config.engine)
