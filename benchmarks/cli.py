@@ -10,6 +10,7 @@ holds the traceback; 130 when interrupted (Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
 import traceback
@@ -88,6 +89,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def run() -> None:
+    """The ``boneflare`` console command: :func:`main`, then exit with its status.
+
+    Before the interpreter exits, every object still alive is frozen out of the
+    garbage collector (:func:`gc.freeze`), so that the interpreter's teardown frees
+    them without searching them for reference cycles again and again: after a default
+    benchmark that search took 0.6-0.9 s, about 0.2 s remain. Exit handlers run and
+    output is flushed as usual. (:func:`main` itself leaves the collector alone: it is
+    also called from Python.)
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 def _write_log(exc: BaseException) -> Path:
     """Write the traceback of ``exc`` to a new log file in the temporary folder; return it."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -99,4 +115,4 @@ def _write_log(exc: BaseException) -> Path:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -155,3 +155,18 @@ def test_scenarios_list_and_show(capsys):
     assert main(["scenarios", "show", "ct_every_12_weeks", "--set", "labs.noise=4"]) == 0
     shown = capsys.readouterr().out
     assert "interval_days = 84" in shown and "noise = 4.0" in shown
+
+
+def test_the_console_command_exits_with_main_status_and_spares_the_teardown(monkeypatch):
+    import gc
+
+    from boneflare.benchmarks import cli
+
+    monkeypatch.setattr(cli, "main", lambda: 1)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli.run()
+        assert exited.value.code == 1
+        assert gc.get_freeze_count() > 0  # what is alive is left out of the last collections
+    finally:
+        gc.unfreeze()

@@ -250,4 +250,4 @@ def test_the_wheel_installs_exactly_one_top_level_package(tmp_path):
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     with zipfile.ZipFile(wheel) as archive:
         text = archive.read(entry_points).decode()
-    assert "[boneflare.classifiers]" in text and "boneflare.benchmarks.cli:main" in text
+    assert "[boneflare.classifiers]" in text and "boneflare.benchmarks.cli:run" in text

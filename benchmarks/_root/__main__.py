@@ -1,7 +1,5 @@
 """``python -m boneflare``: the ``boneflare`` command."""
 
-import sys
+from boneflare.benchmarks.cli import run
 
-from boneflare.benchmarks.cli import main
-
-sys.exit(main())
+run()
