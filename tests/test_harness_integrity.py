@@ -302,3 +302,25 @@ def test_calibrate_check_writes_only_when_asked(tmp_path, monkeypatch, capsys):
     main(["calibrate", "check", "--patients", "2000"])
     assert "wrote" not in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_removing_a_manifest_deletes_what_it_lists_and_nothing_outside(tmp_path):
+    from boneflare.benchmarks.harness.manifest import Manifest
+
+    run, outside = tmp_path / "run", tmp_path / "outside"
+    for folder in (run / "units" / "a", run / "units" / "b", run / "models", outside):
+        folder.mkdir(parents=True)
+    (outside / "keep.txt").write_text("not the run's")
+    (run / "linked").symlink_to(outside, target_is_directory=True)
+    listed = ["units/a/x.parquet", "units/b/y.parquet", "models/m.pkl", "results.parquet"]
+    for rel in listed:
+        (run / rel).write_bytes(b"1")
+    (run / "units" / "b" / "notes.txt").write_text("mine")
+    manifest = Manifest(run)
+    manifest.record({rel: b"1" for rel in [*listed, "../outside/keep.txt", "linked/keep.txt"]})
+    manifest.remove_listed()
+    assert not any((run / rel).exists() for rel in listed)
+    assert not (run / "units" / "a").exists() and not (run / "models").exists()
+    assert (run / "units" / "b" / "notes.txt").read_text() == "mine"  # its folder stays
+    assert (outside / "keep.txt").read_text() == "not the run's"
+    assert not manifest.path.exists()

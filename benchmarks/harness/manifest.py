@@ -115,12 +115,18 @@ class Manifest:
         Nothing else is deleted: a file the manifest does not list stays, and so does
         every folder that still holds one.
         """
-        folders = set()
+        root = self.folder.resolve()
+        folders: set[Path] = set()
         for rel in self.entries():
             path = self.folder / rel
-            if path.resolve().is_relative_to(self.folder.resolve()):
+            if path.resolve().is_relative_to(root):
                 path.unlink(missing_ok=True)
-                folders.update(p for p in path.parents if p.is_relative_to(self.folder))
+                parent = path.parent  # its folders up to the run's (the known ones stop it)
+                while parent not in folders and parent != self.folder:
+                    if not parent.is_relative_to(self.folder):
+                        break
+                    folders.add(parent)
+                    parent = parent.parent
         self.path.unlink(missing_ok=True)
         for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
             if folder != self.folder:
