@@ -234,3 +234,9 @@ def test_a_started_call_keeps_its_failure_and_ends_only_its_cell(tmp_path):
     assert other.outcome().ok
     assert cell_call("b", _pid).value == other.outcome().value  # b's cell lives on
     close_cells()
+
+
+def test_a_call_whose_answer_was_never_read_cannot_answer_the_next(cell):
+    cell.start(_append, [0])  # its answer (2) is never read
+    assert cell.start(_append, [0, 0]).outcome().value == 3
+    assert cell.call(_append, [0, 0, 0]).value == 4

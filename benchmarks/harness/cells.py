@@ -80,6 +80,7 @@ class Cell:
         self._process: Any = None
         self._conn: Any = None
         self._kept: set[str] = set()  # digests of the Kept bytes its child holds
+        self._in_flight = False  # a call was sent and its answer not read yet
 
     @property
     def alive(self) -> bool:
@@ -110,8 +111,8 @@ class Cell:
         deadline counts from the moment it waits for the outcome, so a call is never
         given less than ``timeout`` seconds. One call at a time per cell.
         """
-        if not self.alive:
-            self.close()  # a new child keeps nothing yet
+        if not self.alive or self._in_flight:
+            self.close()  # a new child keeps nothing yet; an answer never read is dropped
         try:
             message = self._pickle(fn, args)
         except Exception:  # cannot travel to a running child: fork one that inherits them
@@ -123,10 +124,12 @@ class Cell:
             why = sandbox.describe_error(exc)
             error = f"cannot start the call in a child process: {why}"
             return Call(self, timeout, Outcome(error=error))
+        self._in_flight = True
         return Call(self, timeout)
 
     def _receive(self, timeout: float) -> Outcome:
         """Wait for the answer to the call in flight; end the cell if it failed."""
+        self._in_flight = False
         outcome = sandbox.await_outcome(self._conn, self._process, timeout)
         if not outcome.ok:
             self.close()
@@ -161,6 +164,7 @@ class Cell:
     def close(self) -> None:
         """End the child (if any); the cell can start again."""
         self._kept = set()
+        self._in_flight = False
         if self._conn is not None:
             self._conn.close()
             self._conn = None
