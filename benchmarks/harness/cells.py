@@ -116,16 +116,17 @@ class Cell:
         try:
             message = self._pickle(fn, args)
         except Exception:  # cannot travel to a running child: fork one that inherits them
-            return Call(self, timeout, guarded(fn, *args, timeout=timeout))
+            outcome = guarded(fn, *args, timeout=timeout)
+            return Call(lambda: outcome)
         try:
             self._send(message, fn, args)
         except Exception as exc:  # no child could be started, or it cannot be reached
             self.close()
             why = sandbox.describe_error(exc)
             error = f"cannot start the call in a child process: {why}"
-            return Call(self, timeout, Outcome(error=error))
+            return Call(lambda: Outcome(error=error))
         self._in_flight = True
-        return Call(self, timeout)
+        return Call(lambda: self._receive(timeout))
 
     def _receive(self, timeout: float) -> Outcome:
         """Wait for the answer to the call in flight; end the cell if it failed."""
@@ -177,29 +178,25 @@ class Cell:
 
 
 class Call:
-    """A call started in a cell (:meth:`Cell.start`); :meth:`outcome` waits for its answer.
+    """A started call (:meth:`Cell.start`); :meth:`outcome` waits for its answer.
 
     Parameters
     ----------
-    cell : Cell
-        The cell running it.
-    timeout : float
-        Seconds it may take, counted from the first :meth:`outcome`.
-    outcome : Outcome, optional
-        The answer, when it is known already (the call ran in a fresh child, or could
-        not be sent).
+    wait : callable
+        Waits for the answer and returns it (the call's deadline counts from then);
+        called once. A call that already has its answer (it ran in a fresh child, or
+        could not be sent) just returns it.
 
     """
 
-    def __init__(self, cell: Cell, timeout: float, outcome: Outcome | None = None) -> None:
-        self.cell = cell
-        self.timeout = timeout
-        self._outcome = outcome
+    def __init__(self, wait: Callable[[], Outcome]) -> None:
+        self._wait = wait
+        self._outcome: Outcome | None = None
 
     def outcome(self) -> Outcome:
         """The call's value, or why there is none (waiting for it the first time)."""
         if self._outcome is None:
-            self._outcome = self.cell._receive(self.timeout)
+            self._outcome = self._wait()
         return self._outcome
 
 
@@ -268,7 +265,8 @@ def start_call(
     call runs in a fresh guarded child at once and its :class:`Call` holds the outcome.
     """
     if not cells_usable():
-        return Call(Cell(name), timeout, guarded(fn, *args, timeout=timeout))
+        outcome = guarded(fn, *args, timeout=timeout)
+        return Call(lambda: outcome)
     pid = os.getpid()
     cell = _CELLS.get(name)
     if cell is None or cell.owner != pid:  # none yet, or inherited from a forking parent

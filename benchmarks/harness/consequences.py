@@ -164,7 +164,6 @@ class CohortOutcomes:
         self.with_episode = np.zeros(pid.size, dtype=bool)
         self.with_episode[self.episode_row] = True
         self.flare_patient = np.isfinite(truth["flare_observed_day"].to_numpy(np.float64))
-        self.everyone = np.ones(pid.size, dtype=bool)
 
     def outcomes(self, stop_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Days lost and delay per patient for these stop days (see :func:`patient_outcomes`)."""
@@ -197,11 +196,9 @@ class CohortOutcomes:
         """
         lost_or_zero = np.where(np.isnan(lost), 0.0, lost)  # lost is finite where a number
         stopped_effective = lost_or_zero > 0
-        if patients is None:
-            chosen, flare, with_episode = self.everyone, self.flare_patient, self.with_episode
-        else:
-            chosen = patients
-            flare, with_episode = self.flare_patient & chosen, self.with_episode & chosen
+        flare, with_episode = self.flare_patient, self.with_episode
+        if patients is not None:
+            flare, with_episode, delay = flare & patients, with_episode & patients, delay[patients]
         return {
             "flare_patients_stopped_share": (
                 float(stopped_effective[flare].mean()) if flare.any() else _NAN
@@ -209,7 +206,7 @@ class CohortOutcomes:
             "effective_days_lost": (
                 float(lost_or_zero[with_episode].mean()) if with_episode.any() else _NAN
             ),
-            "progression_delay_days": _mean(delay[chosen]),
+            "progression_delay_days": _mean(delay),
             "episodes_deferred_share": n_deferred / n_called if n_called else _NAN,
         }
 

@@ -265,15 +265,17 @@ class _Scorer:
             return start_call(
                 entry.label, calls.fit_and_decide, entry.prototype, batch, timeout=timeout
             )
-        model = self._model(entry)
-        if model is None:
+        key = self._model_key(entry)
+        if key is None:
             return None
-        return start_call(entry.label, calls.decide, model, batch, timeout=timeout)
+        return start_call(
+            entry.label, calls.decide, self.context.models[key], batch, timeout=timeout
+        )
 
-    def _model(self, entry: ClassifierEntry) -> Kept | None:
-        """A learned classifier's fitted model for this unit's scenario (None: none fitted)."""
+    def _model_key(self, entry: ClassifierEntry) -> str | None:
+        """The key of a learned classifier's fitted model here (None: none was fitted)."""
         key = self.context.plan.models.get((self.unit.scenario, entry.label))
-        return self.context.models.get(key) if key is not None else None
+        return key if key in self.context.models else None
 
     def decide(self, entry: ClassifierEntry, call: Call) -> tuple[Any, ...] | None:
         """The fit (a rule, here) and decisions of a started call (:meth:`start`).
@@ -294,7 +296,7 @@ class _Scorer:
         decided = self._value("predict", entry, call)
         if decided is None:
             return None
-        key = self.context.plan.models[(self.unit.scenario, entry.label)]
+        key = self._model_key(entry)
         return (self.context.models[key], self.context.fit_seconds[key], *decided)
 
     def consequences(
