@@ -13,6 +13,7 @@ have one row per episode, in the same order.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -137,6 +138,13 @@ class ObservedBatch:
         ``episode_id, day, scan_index, sld_mm, recist_response, bone_reading,
         lesion_look, new_lesion``: every CT up to and including the decision scan.
 
+    Notes
+    -----
+    A pickled batch holds each frame pickled apart, and its copy unpickles a frame
+    when it is first read (:meth:`__reduce__`): the copy is the same batch, and a
+    classifier that reads only ``episodes`` (and the kept feature table) never pays
+    for the others.
+
     """
 
     episodes: pd.DataFrame
@@ -147,6 +155,33 @@ class ObservedBatch:
 
     def __len__(self) -> int:
         return len(self.episodes)
+
+    def __reduce__(self) -> tuple[Callable[..., ObservedBatch], tuple[Any, ...]]:
+        """Pickle the frames apart (as bytes), with what the batch keeps (:meth:`remembered`).
+
+        Each guarded call of a benchmark unpickles its own copy of the batch; most
+        classifiers read ``episodes`` and the kept feature table only, and unpickling
+        the other three frames was most of what such a call cost. A frame a copy has
+        not read yet travels on as the bytes it came in.
+        """
+        packed = self.__dict__.get("_packed", {})
+        frames = {
+            name: packed[name]
+            if name in packed and name not in self.__dict__
+            else pickle.dumps(getattr(self, name), protocol=pickle.HIGHEST_PROTOCOL)
+            for name in _FRAMES
+        }
+        return _unpickled_batch, (frames, self._memo)
+
+    def __getattr__(self, name: str) -> Any:
+        """Unpickle a frame of an unpickled batch the first time it is read."""
+        packed = self.__dict__.get("_packed")
+        if packed is None or name not in packed:
+            raise AttributeError(f"'ObservedBatch' object has no attribute '{name}'")
+        frame = pickle.loads(packed[name])
+        object.__setattr__(self, name, frame)  # read from the instance from now on
+        packed.pop(name, None)
+        return frame
 
     def remembered(self, key: str, compute: Callable[[ObservedBatch], _T]) -> _T:
         """Return ``compute(self)``, computed once per batch and kept under ``key``.
@@ -183,6 +218,18 @@ class ObservedBatch:
             labs=self.labs[self.labs["episode_id"].isin(keep)].reset_index(drop=True),
             scans=self.scans[self.scans["episode_id"].isin(keep)].reset_index(drop=True),
         )
+
+
+_FRAMES = ("episodes", "patients", "labs", "scans")
+"""The frames of a batch, in field order."""
+
+
+def _unpickled_batch(frames: dict[str, bytes], memo: dict[str, Any]) -> ObservedBatch:
+    """A batch from its pickled frames, each unpickled when first read (see ``__reduce__``)."""
+    batch = object.__new__(ObservedBatch)
+    object.__setattr__(batch, "_memo", memo)
+    object.__setattr__(batch, "_packed", dict(frames))
+    return batch
 
 
 def _search_future_data(batch: ObservedBatch) -> bool:

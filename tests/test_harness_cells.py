@@ -123,6 +123,18 @@ def test_a_shipped_argument_reaches_each_call_as_its_own_copy(cell):
     assert shipped.value == [0]
 
 
+def _doubled_in_place(values: np.ndarray) -> float:
+    values *= 2  # its own copy: writable, and nothing else sees the change
+    return float(values.sum())
+
+
+def test_a_shipped_array_is_the_call_s_own_writable_copy(cell):
+    with Shipped(np.arange(1_000, dtype=np.float64)) as shipped:
+        assert cell.call(_doubled_in_place, shipped).value == 2 * 499_500
+        assert cell.call(_doubled_in_place, shipped).value == 2 * 499_500
+    assert shipped.value.sum() == 499_500
+
+
 def test_a_shipped_argument_leaves_no_file_behind_when_its_holder_is_killed():
     before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
     holder = subprocess.run(

@@ -100,3 +100,33 @@ def test_a_checked_batch_is_not_searched_again_but_a_new_one_is():
     with pytest.raises(FutureDataError):
         later.check()  # a failed check is not remembered as passed
     pickle.loads(pickle.dumps(batch)).check()
+
+
+def test_a_pickled_copy_unpickles_each_frame_when_first_read_and_equals_the_batch():
+    batch = build_batch(COHORT.episodes, COHORT.patients, COHORT.labs, COHORT.scans)
+    extract_features(batch)
+    copy = pickle.loads(pickle.dumps(batch))
+    frames = ("episodes", "patients", "labs", "scans")
+    assert not any(name in vars(copy) for name in frames)  # nothing unpickled yet
+    assert len(copy) == len(batch)
+    assert "episodes" in vars(copy) and "labs" not in vars(copy)
+    # a copy of the copy carries the frames it has not read as they came, and equals it
+    again = pickle.loads(pickle.dumps(copy))
+    for twin in (copy, again):
+        for name in frames:
+            pd.testing.assert_frame_equal(
+                getattr(twin, name), getattr(batch, name), check_exact=True
+            )
+        pd.testing.assert_frame_equal(extract_features(twin), extract_features(batch))
+    with pytest.raises(AttributeError, match="no attribute 'label'"):
+        copy.label  # noqa: B018 (truth is not there to be read)
+
+
+def test_a_frame_read_from_a_copy_is_that_copy_s_own():
+    batch = build_batch(COHORT.episodes, COHORT.patients, COHORT.labs, COHORT.scans)
+    blob = pickle.dumps(batch)
+    one, two = pickle.loads(blob), pickle.loads(blob)
+    one.labs.loc[:, "value"] = -1.0
+    assert one.labs is one.labs  # read once, then kept
+    pd.testing.assert_frame_equal(two.labs, batch.labs, check_exact=True)
+    assert (batch.labs["value"] >= 0).all()

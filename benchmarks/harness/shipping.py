@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import mmap
 import os
 import pickle
-from pathlib import Path
 from typing import Any
 
 
@@ -113,5 +113,10 @@ def _in_memory_file(blob: bytes) -> int:
 
 
 def _read(path: str) -> Any:
-    """Unpickle a shipped value from its file (run in the receiving child)."""
-    return pickle.loads(Path(path).read_bytes())
+    """Unpickle a shipped value from its file (run in the receiving child).
+
+    The file is mapped, not read: unpickling copies out what the value holds, so the
+    child never makes a copy of the whole file first.
+    """
+    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        return pickle.loads(mapped)
