@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def check_metrics(results: pd.DataFrame, metrics: Sequence[str] | None, sort_by: str) -> None:
     """Raise :class:`BoneflareError` if a metric to show or rank by is not in ``results``."""
-    present = set(results["metric"].astype(str))
+    present = {str(name) for name in results["metric"].unique()}  # not every row: one per name
     for name in [*(metrics or []), *([sort_by] if present else [])]:
         if name not in present:
             raise BoneflareError(f"metric {name!r} is not in this run's results")
