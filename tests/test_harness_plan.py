@@ -229,3 +229,25 @@ def test_the_first_bad_spec_is_named_and_no_build_is_left_running(bad):
     with pytest.raises(BoneflareError, match=r"nope|bogus"):
         resolve_classifiers(["recist_naive", bad, "gradient_boosting", "combined_rule(x=2)"])
     assert multiprocessing.active_children() == []
+
+
+def test_a_plan_and_its_versions_scan_the_installed_packages_once(monkeypatch):
+    from boneflare.benchmarks.harness.versions import _distribution_of, run_versions
+    from boneflare.classifiers import registry
+
+    scans = []
+    real = registry.entry_points
+
+    def counted(**kwargs):
+        scans.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(registry, "entry_points", counted)
+    _distribution_of.cache_clear()  # classes already looked up would skip the scan
+    plan = make_plan(BenchmarkConfig(classifiers="all", replicates=1, patients=50))
+    assert len(plan.classifiers) >= 9 and len(scans) == 1
+    run_versions(plan.classifiers)
+    assert len(scans) == 2
+    registry.names()
+    registry.names()  # outside a plan, each call scans: a plugin installed meanwhile is found
+    assert len(scans) == 4

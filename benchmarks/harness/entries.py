@@ -34,6 +34,7 @@ from boneflare.benchmarks.harness.specs import (
 from boneflare.benchmarks.harness.versions import distribution_of
 from boneflare.classifiers.base import FlareClassifier
 from boneflare.classifiers.registry import names as classifier_names
+from boneflare.classifiers.registry import one_scan
 from boneflare.simulator.errors import BoneflareError, ClassifierSpecError
 
 ClassifierSpec = str | FlareClassifier | type[FlareClassifier]
@@ -211,17 +212,18 @@ def resolve_classifiers(
         :func:`resolve_classifier`), or two entries share a label.
 
     """
-    if isinstance(wanted, Mapping):
-        labelled = [(s, str(label)) for label, s in wanted.items()]
-    else:
-        items: list[ClassifierSpec] = (
-            list(split_specs(wanted)) if isinstance(wanted, str) else list(wanted)
-        )
-        labelled = []
-        for item in items:
-            specs = registered() if isinstance(item, str) and item == ALL else [item]
-            labelled.extend((s, None) for s in specs)
-    entries = _build_all(labelled, timeout)
+    with one_scan():  # the names are looked up in one scan of the installed packages
+        if isinstance(wanted, Mapping):
+            labelled = [(s, str(label)) for label, s in wanted.items()]
+        else:
+            items: list[ClassifierSpec] = (
+                list(split_specs(wanted)) if isinstance(wanted, str) else list(wanted)
+            )
+            labelled = []
+            for item in items:
+                specs = registered() if isinstance(item, str) and item == ALL else [item]
+                labelled.extend((s, None) for s in specs)
+        entries = _build_all(labelled, timeout)
     if not entries:
         raise BoneflareError("no classifier given")
     labels = [e.label for e in entries]

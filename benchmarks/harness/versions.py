@@ -12,7 +12,7 @@ from functools import cache
 from importlib import metadata
 from typing import TYPE_CHECKING
 
-from boneflare.classifiers.registry import GROUP
+from boneflare.classifiers.registry import group_entry_points, one_scan
 
 if TYPE_CHECKING:
     from boneflare.benchmarks.harness.entries import ClassifierEntry
@@ -37,7 +37,7 @@ def distribution_of(cls: type) -> dict[str, str] | None:
 @cache
 def _distribution_of(cls: type) -> dict[str, str] | None:
     target = f"{cls.__module__}:{cls.__qualname__}"
-    for ep in metadata.entry_points(group=GROUP):
+    for ep in group_entry_points():
         if ep.value.replace(" ", "") == target and ep.dist is not None:
             return {"name": ep.dist.name, "version": ep.dist.version}
     top = cls.__module__.split(".")[0]
@@ -58,7 +58,8 @@ def _version_label(cls: type) -> str:
 def run_versions(entries: Sequence[ClassifierEntry]) -> dict[str, str]:
     """The version of boneflare and, per classifier label, its distribution and version."""
     out = {BONEFLARE: __version__}
-    out |= {e.label: _version_label(type(e.prototype)) for e in entries}
+    with one_scan():
+        out |= {e.label: _version_label(type(e.prototype)) for e in entries}
     return out
 
 
