@@ -12,6 +12,7 @@ it; the model turns them into values by inverse transforms. Hence:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -158,8 +159,12 @@ def draw_block(seed: int, block: int, scenario: Scenario) -> Draws:
 def draws_for_range(seed: int, start: int, stop: int, scenario: Scenario) -> Draws:
     """Return the draws of patients ``start`` (inclusive) to ``stop`` (exclusive).
 
-    Whole draw blocks inside the range are drawn straight into the result's arrays;
-    only a block cut by either end of the range is drawn apart and its part copied.
+    Whole draw blocks inside the range are drawn straight into the result's arrays. In
+    a block cut by either end of the range, uniforms are drawn straight in too, the
+    stream advanced past the rows outside the range (each uniform takes one 64-bit
+    output of PCG64, so skipping ``k`` of them is ``advance(k)``); normals take a
+    varying number of outputs each, so that block's normals are drawn whole and their
+    part copied. A 1,000-patient cohort drew in 7.4 ms, 4,096 patients' worth, before.
     """
     if stop <= start:
         raise ValueError(f"empty patient range [{start}, {stop})")
@@ -174,6 +179,11 @@ def draws_for_range(seed: int, start: int, stop: int, scenario: Scenario) -> Dra
             target = arrays[name][first - start : last - start]
             if whole:
                 _fill(rng, kind, target)
+            elif kind == "u":
+                width = math.prod(shape)
+                rng.bit_generator.advance((first - lo) * width)
+                _fill(rng, kind, target)
+                rng.bit_generator.advance((lo + DRAW_BLOCK - last) * width)
             else:
                 scratch = np.empty((DRAW_BLOCK, *shape))
                 _fill(rng, kind, scratch)
