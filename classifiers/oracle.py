@@ -76,6 +76,7 @@ class BayesOracle(SklearnFlareClassifier):
     trains_on_test_scenario = True
     uncapped_training = True
     training_patients = 150_000
+    matrix_order = "F"  # trees read a feature across rows (feature_matrix)
 
     def __init__(
         self,

@@ -113,6 +113,20 @@ def test_built_in_estimators_are_fitted_on_the_feature_array(training, testing):
     )
 
 
+@pytest.mark.parametrize("cls", [GradientBoosting, BayesOracle])
+def test_trees_predict_from_columns_the_probabilities_of_rows(cls, training, testing):
+    """Boosted trees get the features column by column: the same probabilities, bit for bit."""
+    batch, y = training
+    model = cls().fit(batch, y)
+    assert model.matrix_order == "F"
+    table = model._features(testing[0])
+    assert feature_matrix(table, "F").flags.f_contiguous
+    np.testing.assert_array_equal(
+        model.predict_proba(testing[0]),
+        model.estimator_.predict_proba(feature_matrix(table, "C"))[:, 1],
+    )
+
+
 class _FittedOnTheTable(Logistic):
     """A third-party subclass whose hook fits the estimator on the feature table itself."""
 
