@@ -173,15 +173,17 @@ class ObservedBatch:
         }
         return _unpickled_batch, (frames, self._memo)
 
-    def __getattr__(self, name: str) -> Any:
-        """Unpickle a frame of an unpickled batch the first time it is read."""
-        packed = self.__dict__.get("_packed")
-        if packed is None or name not in packed:
-            raise AttributeError(f"'ObservedBatch' object has no attribute '{name}'")
-        frame = pickle.loads(packed[name])
-        object.__setattr__(self, name, frame)  # read from the instance from now on
-        packed.pop(name, None)
-        return frame
+    if not TYPE_CHECKING:  # hidden from type checkers: a misspelt attribute stays an error
+
+        def __getattr__(self, name: str) -> Any:
+            """Unpickle a frame of an unpickled batch the first time it is read."""
+            packed = self.__dict__.get("_packed")
+            if packed is None or name not in packed:
+                raise AttributeError(f"'ObservedBatch' object has no attribute '{name}'")
+            frame = pickle.loads(packed[name])
+            object.__setattr__(self, name, frame)  # read from the instance from now on
+            packed.pop(name, None)
+            return frame
 
     def remembered(self, key: str, compute: Callable[[ObservedBatch], _T]) -> _T:
         """Return ``compute(self)``, computed once per batch and kept under ``key``.
