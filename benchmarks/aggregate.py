@@ -427,15 +427,13 @@ def oracle_warnings(
         ``classifier``, ``metric``, ``mean`` (classifier minus oracle) and ``mcse``.
 
     """
+    clean = _validate_results(results)
+    columns = [*_scope(clean), "classifier", "metric", "mean", "mcse"]
     direction = METRIC_DIRECTIONS.get(metric)
     if direction not in ("higher", "lower"):
         raise ValueError(f"metric {metric!r} has no better direction in METRIC_DIRECTIONS")
-    # Differences are paired within metric: only this metric's rows are needed (and
-    # checked; a table without the column fails the check as a whole).
-    if "metric" in results.columns:
-        results = results[results["metric"] == metric]
-    clean = _validate_results(results)
-    columns = [*_scope(clean), "classifier", "metric", "mean", "mcse"]
+    # Differences are paired within metric: only this metric's rows are needed.
+    clean = clean[clean["metric"] == metric]
     if not (clean["classifier"] == oracle).any():
         return pd.DataFrame(columns=columns)
     diffs = paired_differences(clean, oracle)

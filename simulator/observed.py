@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -167,7 +167,7 @@ class ObservedBatch:
         packed = self.__dict__.get("_packed", {})
         frames = {
             name: packed[name]
-            if name in packed and name not in self.__dict__
+            if name in packed
             else pickle.dumps(getattr(self, name), protocol=pickle.HIGHEST_PROTOCOL)
             for name in _FRAMES
         }
@@ -222,7 +222,7 @@ class ObservedBatch:
         )
 
 
-_FRAMES = ("episodes", "patients", "labs", "scans")
+_FRAMES = tuple(f.name for f in fields(ObservedBatch) if f.init)
 """The frames of a batch, in field order."""
 
 

@@ -197,8 +197,9 @@ def _ceiling_warnings(
 ) -> list[str]:
     """Name every classifier that beats a ceiling on ``metric`` beyond Monte Carlo error."""
     out = []
+    rows = results[results["metric"] == metric]  # checked whole by the run's summary
     for ceiling in ceilings:
-        for row in oracle_warnings(results, ceiling, metric).itertuples(index=False):
+        for row in oracle_warnings(rows, ceiling, metric).itertuples(index=False):
             gain = abs(row.mean)
             spread = f"{gain / row.mcse:.1f}" if row.mcse > 0 else "infinitely many"
             where = f"{row.scenario}, {task}" if task else str(row.scenario)
