@@ -85,20 +85,23 @@ def measurements(args: argparse.Namespace, folder: Path) -> list[tuple[str, str,
     installs = [("new", sys.executable)]
     if args.baseline:
         installs.insert(0, ("old", args.baseline))
-    out = str(folder / "cohort")
     rounds = []
     for name, python in installs:
         rounds.append(("memory", name, _memory(python, args.patients, args.workers)))
+    # Each install writes its own folder: their layouts differ (one file or part files
+    # per table), and an install need not know how to replace the other's.
     for name, python in installs:
+        out = str(folder / f"cohort-{name}")
         command = _cli(python, "simulate", "--patients", str(args.patients), "--out", out)
         rounds.append(("cli", name, [*command, "--seed", "7", "--force"]))
     if args.stream_patients:
         for name, python in installs:
+            out = str(folder / f"cohort-{name}")
             command = _cli(python, "simulate", "--patients", str(args.stream_patients))
             rounds.append(("stream", name, [*command, "--out", out, "--seed", "7", "--force"]))
     if args.benchmark:
         for name, python in installs:
-            command = _cli(python, "benchmark", "--seed", "1", "--out", str(folder / "run"))
+            command = _cli(python, "benchmark", "--seed", "1", "--out", str(folder / f"run-{name}"))
             command += ["--force", "--verbose"]
             if name == "new":
                 rounds.append(("benchmark_cold", name, [*command, "--no-fit-cache"]))
