@@ -182,7 +182,39 @@ def test_printed_table_fits_120_columns_with_the_builtins_and_long_plugin_names(
     header = text.split("-----")[0]
     assert "↑" in header and "↓" in header and "d/pt" in header and "%" in header
     assert "ms" not in header  # timings only on request
-    assert "ms" in to_table(summary, verbose=True).split("-----")[0]
+
+
+def test_verbose_timings_follow_in_their_own_table_and_keep_the_names_whole():
+    summary = summarise_run(
+        _results(BUILTINS), pd.DataFrame(), "recist_naive", ceilings=["bayes_oracle"]
+    )
+    text = to_table(summary, verbose=True)
+    assert max(len(line) for line in text.splitlines()) <= 120
+    board, timing = text.split("Time on this machine")[:2]
+    assert "ms" not in board.split("-----")[0]  # the ranked table is the same as without
+    assert "…" not in board and "more column" not in board
+    timing_header = timing.split("-----")[0]
+    assert "fit" in timing_header and "ms ↓" in timing_header
+    for name in BUILTINS:
+        assert re.search(rf"^{name} +\d+ ± \d+", timing, re.MULTILINE), name
+
+
+def test_a_narrow_table_drops_trailing_columns_before_shortening_builtin_names():
+    summary = summarise_run(
+        _results(BUILTINS), pd.DataFrame(), "recist_naive", ceilings=["bayes_oracle"]
+    )
+    text = to_table(summary, width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    rows = [line for line in text.splitlines() if re.match(r"^(\d+|ceiling) +\S+ +\d", line)]
+    assert len(rows) == len(BUILTINS) and not any("…" in line for line in rows)
+    for name in BUILTINS:
+        assert any(line.split()[1] == name for line in rows)
+    note = " ".join(text.split("3 more column(s)")[1].split("\n")[:2])
+    assert "flare pts stopped (%), PD delay (d/pt), days lost (d/pt)" in note
+    wide = int(re.search(r"--width (\d+)", note).group(1))
+    widened = to_table(summary, width=wide)
+    assert "more column(s) (" not in widened
+    assert max(len(line) for line in widened.split("Paired")[0].splitlines()) <= wide
 
 
 def test_metrics_and_sort_order_are_chosen():

@@ -1,9 +1,11 @@
 """The leaderboard written out: a text table for the terminal, Markdown, CSV and JSON.
 
 The text table fits a terminal (120 columns by default): two header lines give each
-column's name, unit and direction (↑ higher is better, ↓ lower is better), long
-classifier names are shortened in the middle and spelled out below, and the ceiling
-sits under the ranking, apart from it. Markdown is the same content for documents, CSV
+column's name, unit and direction (↑ higher is better, ↓ lower is better), names as
+long as the built-in ones are shown whole (trailing columns give way first, and are
+named below), longer names are shortened in the middle and spelled out below, and the
+ceiling sits under the ranking, apart from it. Timings, asked for with ``verbose``,
+follow in a table of their own. Markdown is the same content for documents, CSV
 and JSON the full summaries for programs; their numbers are those of
 :func:`boneflare.benchmarks.aggregate.summarise` on ``results.parquet``, unscaled.
 """
@@ -34,6 +36,9 @@ GAP: Final[str] = "  "
 INCOMPLETE: Final[str] = "†"
 """Mark of a classifier scored in fewer replicates than planned."""
 MIN_NAME: Final[int] = 12
+NAME_KEPT: Final[int] = 24
+"""Names up to this long are not shortened while a trailing column can give way (the
+longest built-in name, ``soft_tissue_concordance``, has 23 characters)."""
 
 
 def columns(metrics: Sequence[str] | None, verbose: bool = False) -> list[str]:
@@ -208,8 +213,18 @@ def _board_text(board: Board, metrics: Sequence[str], sort_by: str, width: int) 
     heads = [_header_lines(m, max([len(r[i]) for r in cells] + [8])) for i, m in enumerate(present)]
     widths = [max([len(x) for x in h] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
     rank_width = max(len("ceiling"), len(str(len(names))))
-    used = rank_width + sum(widths) + len(GAP) * (len(widths) + 1)
-    room = max(MIN_NAME, width - used)
+
+    def used(kept_columns: int) -> int:  # the width of all but the names
+        return rank_width + sum(widths[:kept_columns]) + len(GAP) * (kept_columns + 1)
+
+    kept = min(NAME_KEPT, max(len(_name(board, c)) for c in names))
+    fitting = len(present)
+    while fitting > 1 and width - used(fitting) < kept:
+        fitting -= 1
+    dropped = present[fitting:]
+    present, heads = present[:fitting], heads[:fitting]
+    cells = [row[:fitting] for row in cells]
+    room = max(MIN_NAME, width - used(fitting))
     shown = {c: shorten(_name(board, c), room) for c in names}
     ranks = [str(i + 1) for i in range(len(board.ranked))] + ["ceiling"] * len(board.ceiling)
     # rank and name share the first (left-aligned) column
@@ -221,6 +236,12 @@ def _board_text(board: Board, metrics: Sequence[str], sort_by: str, width: int) 
     rules = [len(board.ranked)] if board.ceiling else []
     lines = [*textwrap.wrap(_intro(board, sort_by), width), "", *_text_table(header, rows, rules)]
     notes = _notes(board, names)
+    if dropped:
+        needed = used(len(widths)) + kept
+        notes.append(
+            f"{len(dropped)} more column(s) ({', '.join(info(m).label for m in dropped)}) "
+            f"with --width {needed} or --format markdown"
+        )
     cut = [c for c in names if shown[c] != _name(board, c)]
     notes += [f"{shown[c]} = {c}" for c in cut]
     if board.ceiling:
@@ -231,6 +252,24 @@ def _board_text(board: Board, metrics: Sequence[str], sort_by: str, width: int) 
     for note in notes:
         lines += textwrap.wrap(note, width, subsequent_indent="  ")
     return lines
+
+
+TIMING_NOTE: Final[str] = (
+    "Time on this machine, mean ± Monte Carlo SE over replicates (fit: a learned model's "
+    "fit, once per replicate; predict: its calls on one test cohort)"
+)
+
+
+def _timing_text(board: Board, timings: Sequence[str], width: int) -> list[str]:
+    """The timing columns of one board as a table of their own (empty if none)."""
+    present = _present(board, timings)
+    if not present:
+        return []
+    header = [["classifier"], *(_header_lines(m, 8) for m in present)]
+    rows = [[shorten(c, 30), *(cell(board, c, m) for m in present)] for c in board.order]
+    header, rows, dropped = _fit_width(header, rows, width)
+    more = f"; {dropped} more column(s) with --format markdown" if dropped else ""
+    return ["", *textwrap.wrap(f"{TIMING_NOTE}{more}:", width), *_text_table(header, rows)]
 
 
 def _differences(summary: Summary, board: Board, metrics: Sequence[str]) -> tuple[list, list]:
@@ -303,10 +342,12 @@ def to_table(
     title : str
         First line.
     width : int
-        Width to fit (long names are shortened; paired-difference columns are dropped
-        from the right when they do not fit).
+        Width to fit: trailing columns give way before names as long as the built-in
+        ones are shortened (a note names them), longer names are shortened, and
+        columns of the other tables are dropped from the right when they do not fit.
     verbose : bool
-        Add the timing columns to the default ones.
+        Add the timings to the default columns; the text shows them (and any timing
+        asked for in ``metrics`` beside other metrics) in a table of their own.
 
     Returns
     -------
@@ -315,9 +356,13 @@ def to_table(
 
     """
     chosen = columns(metrics, verbose)
+    timings = [m for m in chosen if info(m).timing]
+    ranked = [m for m in chosen if m not in timings] or timings
+    timings = [m for m in timings if m not in ranked]
     out = [title, ""]
     for board in boards(summary):
-        out += _board_text(board, chosen, summary.sort_by, width)
+        out += _board_text(board, ranked, summary.sort_by, width)
+        out += _timing_text(board, timings, width)
         header, rows = deferral_table(board)
         if rows:
             shortened = [[shorten(r[0], 26), *r[1:]] for r in rows]
