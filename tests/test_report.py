@@ -303,6 +303,8 @@ def test_report_command_prints_each_format_to_stdout(run, capsys):
         (["--sort-by", "episodes_deferred_share"], "neutral and cannot rank"),
         (["--figure-format", "gif"], "invalid choice"),
         (["--dpi", "5"], "must be from 30 to 1200"),
+        (["--width", "0"], "must be from 40 to 1000, got 0"),
+        (["--width", "wide"], "not an integer: 'wide'"),
     ],
 )
 def test_bad_presentation_options_are_one_line_and_exit_2(run, capsys, option, message):

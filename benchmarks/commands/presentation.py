@@ -40,15 +40,25 @@ def rank_metric(text: str) -> str:
     return name
 
 
-def dpi_value(text: str) -> int:
-    """Argparse type: a resolution from 30 to 1200 dots per inch."""
+def _integer_from(text: str, low: int, high: int) -> int:
+    """``text`` as an integer from ``low`` to ``high``, or an argparse error saying why not."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 30 <= value <= 1200:
-        raise argparse.ArgumentTypeError(f"must be from 30 to 1200, got {value}")
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
     return value
+
+
+def dpi_value(text: str) -> int:
+    """Argparse type: a resolution from 30 to 1200 dots per inch."""
+    return _integer_from(text, 30, 1200)
+
+
+def width_value(text: str) -> int:
+    """Argparse type: a table width from 40 to 1000 characters."""
+    return _integer_from(text, 40, 1000)
 
 
 def add_leaderboard_options(parser: argparse.ArgumentParser, formats: bool = True) -> None:
@@ -81,7 +91,7 @@ def add_leaderboard_options(parser: argparse.ArgumentParser, formats: bool = Tru
         )
     parser.add_argument(
         "--width",
-        type=int,
+        type=width_value,
         default=WIDTH,
         help=f"width of the printed table in characters (default {WIDTH})",
     )
