@@ -27,9 +27,17 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     return load_scenario(args.scenario, args.overrides)
 
 
+def _integer(text: str) -> int:
+    """``text`` as an integer (underscores allowed, as in 1_000_000), or why not."""
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
 def positive_int(text: str) -> int:
-    """Argparse type: an integer >= 1."""
-    value = non_negative_int(text)
+    """Argparse type: an integer >= 1 (underscores allowed, as in 1_000_000)."""
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
@@ -37,10 +45,7 @@ def positive_int(text: str) -> int:
 
 def non_negative_int(text: str) -> int:
     """Argparse type: an integer >= 0 (underscores allowed, as in 1_000_000)."""
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    value = _integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
     return value
