@@ -88,17 +88,17 @@ def measurements(args: argparse.Namespace, folder: Path) -> list[tuple[str, str,
     rounds = []
     for name, python in installs:
         rounds.append(("memory", name, _memory(python, args.patients, args.workers)))
-    # Each install writes its own folder: their layouts differ (one file or part files
+    # Each install writes its own folders: their layouts differ (one file or part files
     # per table), and an install need not know how to replace the other's.
+    cohort = {name: str(folder / f"cohort-{name}") for name, _ in installs}
     for name, python in installs:
-        out = str(folder / f"cohort-{name}")
-        command = _cli(python, "simulate", "--patients", str(args.patients), "--out", out)
+        command = _cli(python, "simulate", "--patients", str(args.patients), "--out", cohort[name])
         rounds.append(("cli", name, [*command, "--seed", "7", "--force"]))
     if args.stream_patients:
         for name, python in installs:
-            out = str(folder / f"cohort-{name}")
             command = _cli(python, "simulate", "--patients", str(args.stream_patients))
-            rounds.append(("stream", name, [*command, "--out", out, "--seed", "7", "--force"]))
+            command += ["--out", cohort[name]]
+            rounds.append(("stream", name, [*command, "--seed", "7", "--force"]))
     if args.benchmark:
         for name, python in installs:
             command = _cli(python, "benchmark", "--seed", "1", "--out", str(folder / f"run-{name}"))

@@ -206,6 +206,19 @@ def _fit_width(
     return header, rows, dropped
 
 
+def _fitted_table(
+    header: list[list[str]], rows: list[list[str]], width: int, name_width: int
+) -> tuple[list[str], str]:
+    """A side table's lines, its names cut to ``name_width`` and its columns to ``width``.
+
+    Also returns what its introduction adds when columns were dropped ("" if none).
+    """
+    shortened = [[shorten(r[0], name_width), *r[1:]] for r in rows]
+    header, shortened, dropped = _fit_width(header, shortened, width)
+    more = f"; {dropped} more column(s) with --format markdown" if dropped else ""
+    return _text_table(header, shortened), more
+
+
 def _board_text(board: Board, metrics: Sequence[str], sort_by: str, width: int) -> list[str]:
     present = _present(board, metrics)
     names = board.order
@@ -266,10 +279,9 @@ def _timing_text(board: Board, timings: Sequence[str], width: int) -> list[str]:
     if not present:
         return []
     header = [["classifier"], *(_header_lines(m, 8) for m in present)]
-    rows = [[shorten(c, 30), *(cell(board, c, m) for m in present)] for c in board.order]
-    header, rows, dropped = _fit_width(header, rows, width)
-    more = f"; {dropped} more column(s) with --format markdown" if dropped else ""
-    return ["", *textwrap.wrap(f"{TIMING_NOTE}{more}:", width), *_text_table(header, rows)]
+    rows = [[c, *(cell(board, c, m) for m in present)] for c in board.order]
+    table, more = _fitted_table(header, rows, width, 30)
+    return ["", *textwrap.wrap(f"{TIMING_NOTE}{more}:", width), *table]
 
 
 def _differences(summary: Summary, board: Board, metrics: Sequence[str]) -> tuple[list, list]:
@@ -357,29 +369,25 @@ def to_table(
     """
     chosen = columns(metrics, verbose)
     timings = [m for m in chosen if info(m).timing]
-    ranked = [m for m in chosen if m not in timings] or timings
-    timings = [m for m in timings if m not in ranked]
+    ranked = [m for m in chosen if m not in timings]
+    if not ranked:  # only timings asked for: they are the leaderboard
+        ranked, timings = timings, []
     out = [title, ""]
     for board in boards(summary):
         out += _board_text(board, ranked, summary.sort_by, width)
         out += _timing_text(board, timings, width)
         header, rows = deferral_table(board)
         if rows:
-            shortened = [[shorten(r[0], 26), *r[1:]] for r in rows]
-            header, shortened, dropped = _fit_width(header, shortened, width)
-            more = f"; {dropped} more column(s) with --format markdown" if dropped else ""
-            out += ["", *textwrap.wrap(f"{DEFERRAL_NOTE}{more}:", width)]
-            out += _text_table(header, shortened)
+            table, more = _fitted_table(header, rows, width, 26)
+            out += ["", *textwrap.wrap(f"{DEFERRAL_NOTE}{more}:", width), *table]
         header, rows = _differences(summary, board, chosen)
         if rows:
-            shortened = [[shorten(r[0], 30), *r[1:]] for r in rows]
-            header, shortened, dropped = _fit_width(header, shortened, width)
-            more = f"; {dropped} more column(s) with --format markdown" if dropped else ""
+            table, more = _fitted_table(header, rows, width, 30)
             intro = (
                 f"Paired differences against {summary.reference} on the same cohorts "
                 f"(mean [95% interval]{more}{reference_note(summary, board)}):"
             )
-            out += ["", *textwrap.wrap(intro, width), *_text_table(header, shortened)]
+            out += ["", *textwrap.wrap(intro, width), *table]
         out.append("")
     out += _trailer(summary, width)
     return "\n".join(out).rstrip() + "\n"
